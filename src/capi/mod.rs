@@ -1,0 +1,32 @@
+//! The C ABI: every `#[unsafe(no_mangle)]` export lives here, one module per libfuse header.
+//!
+//! Each export body runs inside [`ffi_guard!`], so a panic never unwinds into C: it is logged and
+//! turned into the export's error value. C pointers are checked before use.
+
+#[macro_use]
+pub mod symver;
+pub mod fuse_opt;
+pub mod cmdline;
+
+/// Run an export's body; a panic inside becomes `$on_panic` (after one log line).
+///
+/// `ffi_guard!(-libc::EIO, { ... })`. The body is a closure body: `return` leaves the body.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ffi_guard {
+    ($on_panic:expr, $body:block) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(payload) => {
+                $crate::log::report_panic(module_path!(), payload.as_ref());
+                $on_panic
+            }
+        }
+    };
+}
+
+pub mod abi;
+pub mod fuse_common;
+pub mod fuse_log;
+pub mod fuse_lowlevel;
+pub mod libfuse_config;

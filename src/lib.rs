@@ -1,0 +1,16 @@
+//! ferrofuse: libfuse3 rewritten in Rust, exported through libfuse's C ABI.
+//!
+//! Layers, each using only those listed before it:
+//! - [`kernel`]: the kernel protocol's constants and wire structs.
+//! - [`sys`]: thin libc wrappers.
+//! - [`log`]: libfuse's logging (`fuse_log`), the sink C programs can replace.
+//! - [`opt`]: the `fuse_opt` engine and command-line parsing, on Rust byte strings.
+//! - [`capi`]: the only place with `#[unsafe(no_mangle)]`: one module per libfuse header.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod capi;
+pub mod kernel;
+pub mod log;
+pub mod opt;
+pub mod sys;
