@@ -44,6 +44,8 @@ const FOREIGN_TYPES: &[(&str, &str)] = &[
     ("statx", "struct statx"),
     ("flock", "struct flock"),
     ("iovec", "struct iovec"),
+    // Written by hand in the fuse_common.h frame: its name depends on FUSE_USE_VERSION.
+    ("fuse_loop_config_v1", "struct fuse_loop_config_v1"),
 ];
 
 fn main() {

@@ -556,7 +556,8 @@ void fuse_loop_cfg_set_clone_fd(struct fuse_loop_config *config, unsigned int va
  * # Safety
  * `config` came from `fuse_loop_cfg_create`; `v1_conf` is NULL or a valid v1 struct.
  */
-void fuse_loop_cfg_convert(struct fuse_loop_config *config, const fuse_loop_config_v1 *v1_conf);
+void fuse_loop_cfg_convert(struct fuse_loop_config *config,
+                           const struct fuse_loop_config_v1 *v1_conf);
 #endif
 
 /**

@@ -89,10 +89,10 @@ typedef int (*fuse_opt_proc_t)(void *data, const char *arg, int key, struct fuse
 #define FUSE_ARGS_INIT(argc, argv) { argc, argv, 0 }
 
 /**
- * Parse `args` against the table `opts`, storing into `data` and calling `proc_` for keys,
+ * Parse `args` against the table `opts`, storing into `data` and calling `proc` for keys,
  * non-options and unmatched options. On success `args` is replaced by the arguments that
  * were kept (kept `-o` options collected into one `-o` list right after the program name).
- * Returns 0, or -1 on error with `args` unchanged. NULL `args`, `opts` or `proc_` stand for
+ * Returns 0, or -1 on error with `args` unchanged. NULL `args`, `opts` or `proc` stand for
  * no arguments, an empty table and a callback that keeps everything.
  *
  * # Safety
@@ -103,7 +103,7 @@ typedef int (*fuse_opt_proc_t)(void *data, const char *arg, int key, struct fuse
 int fuse_opt_parse(struct fuse_args *args,
                    void *data,
                    const struct fuse_opt *opts,
-                   fuse_opt_proc_t proc_);
+                   fuse_opt_proc_t proc);
 
 /**
  * Append `opt` to the comma-separated list `*opts` (which may be NULL), as is.

@@ -1,0 +1,65 @@
+//! Our own C examples build against our headers through pkg-config with -Wall -Wextra -Werror,
+//! run on our library, and behave the same on Debian's libfuse when built against its headers.
+
+mod common;
+
+use common::{repo_root, run, run_ok, scratch_dir, target_profile_dir};
+use std::process::Command;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(60);
+
+fn pkg_config(pc_dir: Option<&std::path::Path>) -> Vec<String> {
+    let mut cmd = Command::new("pkg-config");
+    cmd.args(["--cflags", "--libs", "fuse3"]);
+    if let Some(dir) = pc_dir {
+        cmd.env("PKG_CONFIG_PATH", dir);
+    }
+    let ran = run_ok(&mut cmd, T).unwrap();
+    ran.stdout.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
+    let lib = target_profile_dir();
+    assert!(lib.join("fuse3.pc").exists(), "fuse3.pc missing in {}", lib.display());
+    let flags = pkg_config(Some(&lib));
+    assert!(
+        flags.iter().any(|f| f.ends_with("include/fuse3") && f.starts_with("-I")),
+        "our pkg-config file must point at our headers: {flags:?}"
+    );
+    let dir = scratch_dir("c_examples");
+    let src = repo_root().join("c-examples/optinfo.c");
+    let ours_exe = dir.join("optinfo");
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&ours_exe)
+            .arg(&src)
+            .args(&flags),
+        T,
+    )
+    .unwrap();
+    let deb_exe = dir.join("optinfo-debian");
+    run_ok(
+        Command::new("gcc").args(["-Wall", "-Werror", "-o"]).arg(&deb_exe).arg(&src).args(pkg_config(None)),
+        T,
+    )
+    .unwrap();
+
+    let args = ["-f", "-o", "max_threads=4,allow_other", "--name=demo", "--size=42", "/tmp"];
+    let on_ours = run(Command::new(&ours_exe).args(args).env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    assert!(on_ours.ok(), "{on_ours:?}");
+    assert!(on_ours.stdout.contains("library: 3.19.0 (API 319)"), "{}", on_ours.stdout);
+    assert!(on_ours.stdout.contains("name=demo size=42"), "{}", on_ours.stdout);
+    assert!(on_ours.stdout.contains("max_threads=4"), "{}", on_ours.stdout);
+
+    // Built against Debian's headers: the same binary on Debian's library and on ours.
+    let on_debian = run(Command::new(&deb_exe).args(args).env_remove("LD_LIBRARY_PATH"), T).unwrap();
+    assert!(on_debian.stdout.contains("library: 3.14"), "not Debian's: {}", on_debian.stdout);
+    let deb_on_ours = run(Command::new(&deb_exe).args(args).env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    let strip = |s: &str| s.lines().filter(|l| !l.starts_with("library:")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&on_debian.stdout), strip(&deb_on_ours.stdout));
+    assert_eq!(on_debian.stderr, deb_on_ours.stderr);
+    assert!(deb_on_ours.stdout.contains("library: 3.19.0"), "ours was not loaded: {}", deb_on_ours.stdout);
+}
