@@ -26,7 +26,7 @@ done
 top=$(cd "$(dirname "$0")/.." && pwd)
 built=$top/target/$profile
 for f in libfuse3.so libfuse3_abi3.so; do
-	[ -f "$built/$f" ] || { echo "install.sh: $built/$f is missing: run 'cargo build --${profile#dev}' first" >&2; exit 1; }
+	[ -f "$built/$f" ] || { echo "install.sh: $built/$f is missing: run cargo build (--release for the release profile) first" >&2; exit 1; }
 done
 
 install -d "$destdir$libdir/pkgconfig" "$destdir$prefix/include/fuse3"

@@ -63,3 +63,48 @@ fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
     assert_eq!(on_debian.stderr, deb_on_ours.stderr);
     assert!(deb_on_ours.stdout.contains("library: 3.19.0"), "ours was not loaded: {}", deb_on_ours.stdout);
 }
+
+/// scripts/install.sh stages libraries, headers and fuse3.pc under a prefix; pkg-config from
+/// there is all a consumer needs.
+#[test]
+fn install_script_stages_a_usable_prefix() {
+    let lib = target_profile_dir();
+    let profile = lib.file_name().unwrap().to_str().unwrap().to_string();
+    let dir = scratch_dir("install");
+    let stage = dir.join("stage");
+    run_ok(
+        Command::new("sh")
+            .arg(repo_root().join("scripts/install.sh"))
+            .args(["--prefix", "/opt/ff", "--profile", &profile, "--destdir"])
+            .arg(&stage),
+        T,
+    )
+    .unwrap();
+    let libdir = stage.join("opt/ff/lib");
+    for f in ["libfuse3.so.3", "libfuse3.so.4", "libfuse3.so", "pkgconfig/fuse3.pc"] {
+        assert!(libdir.join(f).exists(), "{f} not installed");
+    }
+    assert!(stage.join("opt/ff/include/fuse3/fuse_lowlevel.h").exists());
+    // The .pc names the final prefix; point pkg-config's sysroot at the staging area.
+    let mut cmd = Command::new("pkg-config");
+    cmd.args(["--cflags", "--libs", "fuse3"])
+        .env("PKG_CONFIG_PATH", libdir.join("pkgconfig"))
+        .env("PKG_CONFIG_SYSROOT_DIR", &stage);
+    let flags: Vec<String> =
+        run_ok(&mut cmd, T).unwrap().stdout.split_whitespace().map(str::to_string).collect();
+    assert!(flags.iter().any(|f| f.contains("opt/ff/include/fuse3")), "{flags:?}");
+    let exe = dir.join("optinfo");
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(repo_root().join("c-examples/optinfo.c"))
+            .args(&flags),
+        T,
+    )
+    .unwrap();
+    let ran = run(Command::new(&exe).arg("/tmp").env("LD_LIBRARY_PATH", &libdir), T).unwrap();
+    assert!(ran.ok() && ran.stdout.contains("library: 3.19.0"), "{ran:?}");
+    let ldd = run_ok(Command::new("ldd").arg(&exe).env("LD_LIBRARY_PATH", &libdir), T).unwrap();
+    assert!(ldd.stdout.contains("opt/ff/lib/libfuse3.so.4"), "{}", ldd.stdout);
+}
