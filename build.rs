@@ -1,5 +1,5 @@
 //! Build steps that cargo cannot express on its own:
-//! 1. compile the C-variadic `fuse_log` shim;
+//! 1. compile the C shim (the variadic `fuse_log`, version-node symbols);
 //! 2. link the cdylib as `libfuse3.so.4` with libfuse's symbol version nodes;
 //! 3. generate `include/fuse3/*.h` with cbindgen from `src/capi/*.rs`, spliced into the
 //!    hand-written frames in `include/parts/*.h.in`;
@@ -61,9 +61,10 @@ fn main() {
     println!("cargo:rustc-cfg=fuse_api_35");
     println!("cargo:rustc-cfg=fuse_api_312");
 
-    // 1. fuse_log(level, fmt, ...): linked whole so that the export is never dropped.
+    // 1. fuse_log(level, fmt, ...) and the version-node symbols: linked whole, so that both
+    //    cdylibs keep them although no Rust code refers to them.
     cc::Build::new()
-        .file("src/capi/fuse_log_shim.c")
+        .file("src/capi/shim.c")
         .warnings(true)
         .extra_warnings(true)
         .warnings_into_errors(true)
@@ -143,7 +144,14 @@ fn generate_header(manifest: &Path, h: &Header) -> String {
     let functions = cbindgen_items(manifest, h, true);
     let text =
         frame.replace("@TYPES@", types.trim_end()).replace("@FUNCTIONS@", functions.trim_end());
-    c_literal_types(&text)
+    c_literal_types(&cfg_field_semicolons(&text))
+}
+
+/// cbindgen closes a `#[cfg]`-guarded struct field with `#endif` and only then its `;`, which
+/// leaves an empty declaration when the field is compiled out (`-pedantic` rejects it). Move
+/// the semicolon inside the guard.
+fn cfg_field_semicolons(text: &str) -> String {
+    text.replace(")\n#endif\n  ;\n", ");\n#endif\n")
 }
 
 /// cbindgen spells every u64 shift as `1ull << n`; libfuse's capability macros are

@@ -21,7 +21,7 @@ pub enum fuse_log_level {
 pub use fuse_log_level::*;
 
 unsafe extern "C" {
-    /// The C-variadic `fuse_log`, defined in `src/capi/fuse_log_shim.c`.
+    /// The C-variadic `fuse_log`, defined in `src/capi/shim.c`.
     fn fuse_log(level: fuse_log_level, fmt: *const libc::c_char, ...);
 }
 

@@ -42,7 +42,11 @@ fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
     .unwrap();
     let deb_exe = dir.join("optinfo-debian");
     run_ok(
-        Command::new("gcc").args(["-Wall", "-Werror", "-o"]).arg(&deb_exe).arg(&src).args(pkg_config(None)),
+        Command::new("gcc")
+            .args(["-Wall", "-Werror", "-o"])
+            .arg(&deb_exe)
+            .arg(&src)
+            .args(pkg_config(None)),
         T,
     )
     .unwrap();
@@ -55,13 +59,20 @@ fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
     assert!(on_ours.stdout.contains("max_threads=4"), "{}", on_ours.stdout);
 
     // Built against Debian's headers: the same binary on Debian's library and on ours.
-    let on_debian = run(Command::new(&deb_exe).args(args).env_remove("LD_LIBRARY_PATH"), T).unwrap();
+    let on_debian =
+        run(Command::new(&deb_exe).args(args).env_remove("LD_LIBRARY_PATH"), T).unwrap();
     assert!(on_debian.stdout.contains("library: 3.14"), "not Debian's: {}", on_debian.stdout);
-    let deb_on_ours = run(Command::new(&deb_exe).args(args).env("LD_LIBRARY_PATH", &lib), T).unwrap();
-    let strip = |s: &str| s.lines().filter(|l| !l.starts_with("library:")).collect::<Vec<_>>().join("\n");
+    let deb_on_ours =
+        run(Command::new(&deb_exe).args(args).env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    let strip =
+        |s: &str| s.lines().filter(|l| !l.starts_with("library:")).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&on_debian.stdout), strip(&deb_on_ours.stdout));
     assert_eq!(on_debian.stderr, deb_on_ours.stderr);
-    assert!(deb_on_ours.stdout.contains("library: 3.19.0"), "ours was not loaded: {}", deb_on_ours.stdout);
+    assert!(
+        deb_on_ours.stdout.contains("library: 3.19.0"),
+        "ours was not loaded: {}",
+        deb_on_ours.stdout
+    );
 }
 
 /// scripts/install.sh stages libraries, headers and fuse3.pc under a prefix; pkg-config from

@@ -59,8 +59,10 @@ struct fuse_file_info {
 	uint32_t noflush : 1;
 	/* Allow parallel direct writes to the file. */
 	uint32_t parallel_direct_writes : 1;
+	/* Set on writes that must clear setuid/setgid (libfuse 3.18.3 has this bit). */
+	uint32_t kill_suidgid : 1;
 	/* Reserved bits. */
-	uint32_t padding : 23;
+	uint32_t padding : 22;
 	uint32_t padding2 : 32;
 	uint32_t padding3 : 32;
 	/* The filesystem's own file handle. */

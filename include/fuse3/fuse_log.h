@@ -31,7 +31,7 @@ void fuse_log(enum fuse_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /**
- * The C-variadic `fuse_log`, defined in `src/capi/fuse_log_shim.c`.
+ * The C-variadic `fuse_log`, defined in `src/capi/shim.c`.
  */
 extern void fuse_log(enum fuse_log_level level, const char *fmt, ...);
 

@@ -396,9 +396,8 @@ struct fuse_lowlevel_ops {
                 unsigned int flags,
                 const void *in_buf,
                 size_t in_bufsz,
-                size_t out_bufsz)
+                size_t out_bufsz);
 #endif
-  ;
 #if defined(FUSE__API_35)
   /**
    * ioctl; `cmd` is unsigned from API level 35 on.
@@ -411,9 +410,8 @@ struct fuse_lowlevel_ops {
                 unsigned int flags,
                 const void *in_buf,
                 size_t in_bufsz,
-                size_t out_bufsz)
+                size_t out_bufsz);
 #endif
-  ;
   /**
    * Poll for I/O readiness.
    */

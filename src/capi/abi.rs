@@ -10,7 +10,8 @@ const _: () = assert!(std::mem::size_of::<fuse_bufvec>() == 72);
 
 /// Rust mirror of the C `struct fuse_file_info` (hand-written in C because of its bitfields).
 /// Bit `n` of `bits` is the n-th one-bit field: writepage, direct_io, keep_cache,
-/// flush (bit 3), nonseekable, flock_release, cache_readdir, noflush, parallel_direct_writes.
+/// flush (bit 3), nonseekable, flock_release, cache_readdir, noflush, parallel_direct_writes,
+/// kill_suidgid (bit 9).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FileInfo {

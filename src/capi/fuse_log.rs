@@ -1,7 +1,7 @@
 //! Mirrors <fuse_log.h>: the replaceable log function and syslog output.
 //!
 //! `fuse_log` itself is C-variadic, which stable Rust cannot define: it lives in
-//! `fuse_log_shim.c`, which reads the two settings below.
+//! `shim.c`, which reads the two settings below.
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};

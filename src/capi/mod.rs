@@ -5,8 +5,8 @@
 
 #[macro_use]
 pub mod symver;
-pub mod fuse_opt;
 pub mod cmdline;
+pub mod fuse_opt;
 
 /// Run an export's body; a panic inside becomes `$on_panic` (after one log line).
 ///

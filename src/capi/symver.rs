@@ -5,7 +5,8 @@
 //! functions have: `symver!(fuse_parse_cmdline_30, "FUSE_3.12", "fuse_parse_cmdline@FUSE_3.0")`
 //! exports `fuse_parse_cmdline_30@@FUSE_3.12` and the old `fuse_parse_cmdline@FUSE_3.0`.
 //!
-//! The nodes themselves are defined in `fuse3.map`, which both cdylibs pass to the linker.
+//! The nodes themselves are defined in `fuse3.map`, which both cdylibs pass to the linker;
+//! the absolute `FUSE_3.x@@FUSE_3.x` symbols libfuse also exports come from `shim.c`.
 //! `@@@` renames the symbol in the object file, so nothing is left unversioned.
 
 /// Attach symbol versions to an `#[unsafe(no_mangle)]` export. See the module docs.
@@ -19,32 +20,3 @@ macro_rules! symver {
         );
     };
 }
-
-// libfuse's library also exports each version node as an absolute symbol (GNU ld does that for
-// every node); lld does not, so define them here.
-macro_rules! version_node_symbols {
-    ($($node:literal),* $(,)?) => {
-        $(
-            ::core::arch::global_asm!(
-                concat!(".globl \"", $node, "\""),
-                concat!(".type \"", $node, "\", @object"),
-                concat!(".set \"", $node, "\", 0"),
-                concat!(".symver \"", $node, "\", \"", $node, "@@@", $node, "\""),
-            );
-        )*
-    };
-}
-
-version_node_symbols!(
-    "FUSE_3.0",
-    "FUSE_3.1",
-    "FUSE_3.2",
-    "FUSE_3.3",
-    "FUSE_3.4",
-    "FUSE_3.7",
-    "FUSE_3.12",
-    "FUSE_3.17",
-    "FUSE_3.17.3",
-    "FUSE_3.18",
-    "FUSE_3.19",
-);

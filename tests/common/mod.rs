@@ -28,7 +28,10 @@ pub fn target_profile_dir() -> PathBuf {
 
 /// A fresh, empty scratch directory for one test, under cargo's per-target temporary directory.
 pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    // Per profile, so `cargo test` and `cargo test --release` can run side by side.
+    let profile = target_profile_dir().file_name().map(|n| n.to_string_lossy().into_owned());
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(profile.unwrap_or_default()).join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot clear scratch dir {}: {e}", dir.display()));
@@ -133,10 +136,7 @@ pub fn run_ok(cmd: &mut Command, timeout: Duration) -> Result<Ran, String> {
     if ran.ok() {
         Ok(ran)
     } else {
-        Err(format!(
-            "`{what}` failed ({}):\n{}{}",
-            ran.status, ran.stdout, ran.stderr
-        ))
+        Err(format!("`{what}` failed ({}):\n{}{}", ran.status, ran.stdout, ran.stderr))
     }
 }
 
@@ -148,18 +148,17 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
         items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers.min(items.len()) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                *results[i].lock().unwrap() = Some(r);
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    *results[i].lock().unwrap() = Some(r);
+                }
             });
         }
     });
-    results
-        .into_iter()
-        .map(|m| m.into_inner().unwrap().expect("every item ran"))
-        .collect()
+    results.into_iter().map(|m| m.into_inner().unwrap().expect("every item ran")).collect()
 }
 
 /// Read a list file of ours (tests/abi/*.txt): one entry per line, `#` starts a comment.
