@@ -35,6 +35,7 @@ const HEADERS: &[Header] = &[
         sources: &["src/capi/fuse_lowlevel.rs", "src/capi/cmdline.rs"],
         exclude: &[],
     },
+    Header { name: "cuse_lowlevel.h", sources: &["src/capi/cuse_lowlevel.rs"], exclude: &[] },
 ];
 
 /// C spellings of types that a header uses but does not define itself.
@@ -57,9 +58,11 @@ fn main() {
     println!("cargo:rerun-if-changed=include/parts");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_35)");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_312)");
+    println!("cargo::rustc-check-cfg=cfg(fuse_api_319)");
     // The Rust side always has the newest API level; the headers choose by FUSE_USE_VERSION.
     println!("cargo:rustc-cfg=fuse_api_35");
     println!("cargo:rustc-cfg=fuse_api_312");
+    println!("cargo:rustc-cfg=fuse_api_319");
 
     // 1. fuse_log(level, fmt, ...) and the version-node symbols: linked whole, so that both
     //    cdylibs keep them although no Rust code refers to them.
@@ -236,6 +239,7 @@ fn cbindgen_items(manifest: &Path, h: &Header, functions: bool) -> String {
     config.defines = [
         ("fuse_api_35".to_string(), "FUSE__API_35".to_string()),
         ("fuse_api_312".to_string(), "FUSE__API_312".to_string()),
+        ("fuse_api_319".to_string(), "FUSE__API_319".to_string()),
     ]
     .into_iter()
     .collect();

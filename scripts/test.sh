@@ -1,8 +1,15 @@
-#!/bin/sh
+#!/bin/bash
 # Run every test: fetch the reference libfuse sources the ABI tests compare against (once,
 # cached), build both libraries, then the Rust unit tests and the C-level integration tests.
-set -eu
+# Ends with one summary line, "N passed, N failed", over all test binaries.
+set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/fetch-reference.sh >/dev/null
 cargo build --workspace
-cargo test --workspace "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --exclude ferrofuse-abi3 --lib --tests "$@" 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

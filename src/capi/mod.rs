@@ -26,6 +26,7 @@ macro_rules! ffi_guard {
 }
 
 pub mod abi;
+pub mod cuse_lowlevel;
 pub mod fuse_common;
 pub mod fuse_log;
 pub mod fuse_lowlevel;

@@ -24,6 +24,7 @@
 #endif
 
 #include <fuse_lowlevel.h>
+#include <cuse_lowlevel.h>
 
 #include <stddef.h>
 #include <stdio.h>

@@ -13,6 +13,7 @@
 #endif
 
 #include <fuse_lowlevel.h>
+#include <cuse_lowlevel.h>
 
 #include <stddef.h>
 
