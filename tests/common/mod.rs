@@ -4,6 +4,8 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod mount;
+
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

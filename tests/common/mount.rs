@@ -1,0 +1,263 @@
+//! Running a FUSE daemon under test: start it, wait for its mount, and always clean up.
+//!
+//! `MountGuard::start` spawns the daemon in its own process group, polls
+//! `/proc/self/mountinfo` until the mountpoint shows up as a FUSE mount (never a fixed
+//! sleep), and on Drop unmounts lazily, kills the group and reaps it, so a failing test
+//! leaves no mount behind. Which libfuse the daemon loads is chosen with [`Lib`]; the guard
+//! checks `/proc/PID/maps` so a test cannot silently run on the wrong library.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which libfuse a daemon runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lib {
+    /// The system's libfuse (Debian's, or whatever the binary's own lookup finds).
+    System,
+    /// Ours: `LD_LIBRARY_PATH` at target/<profile>.
+    Ours,
+}
+
+impl Lib {
+    /// Both, ours last (so a reference run exists when ours is compared with it).
+    pub const BOTH: [Lib; 2] = [Lib::System, Lib::Ours];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lib::System => "system",
+            Lib::Ours => "ours",
+        }
+    }
+
+    /// Set up `cmd`'s environment for this library.
+    pub fn apply(self, cmd: &mut Command) {
+        match self {
+            Lib::System => {
+                cmd.env_remove("LD_LIBRARY_PATH");
+            }
+            Lib::Ours => {
+                cmd.env("LD_LIBRARY_PATH", super::target_profile_dir());
+            }
+        }
+    }
+}
+
+/// Is `path` currently a mountpoint of a FUSE filesystem? Returns its fstype if so.
+pub fn fuse_mount_type(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let want = path.to_string_lossy();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(sep) = fields.iter().position(|f| *f == "-") else { continue };
+        if fields.len() < 5 || sep + 1 >= fields.len() {
+            continue;
+        }
+        let mp = unescape_mountinfo(fields[4]);
+        let fstype = fields[sep + 1];
+        if mp == want && (fstype.starts_with("fuse") || fstype == "fuseblk") {
+            return Some(fstype.to_string());
+        }
+    }
+    None
+}
+
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| c.is_ascii_digit()) {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Lazily unmount `path` if it is a FUSE mount (ignores errors).
+pub fn force_unmount(path: &Path) {
+    if fuse_mount_type(path).is_some() {
+        let _ = Command::new("umount").arg("-l").arg(path).stderr(Stdio::null()).status();
+    }
+}
+
+/// A running FUSE daemon with its mount.
+pub struct MountGuard {
+    child: Option<Child>,
+    pub mountpoint: PathBuf,
+    pub lib: Lib,
+    what: String,
+    out: Option<std::thread::JoinHandle<Vec<u8>>>,
+    err: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl MountGuard {
+    /// Start `cmd` (which must mount on `mountpoint`, usually run with `-f`) on `lib`, and
+    /// wait up to `timeout` for the mount to appear. The daemon's stdout/stderr are captured.
+    pub fn start(
+        cmd: &mut Command,
+        mountpoint: &Path,
+        lib: Lib,
+        timeout: Duration,
+    ) -> Result<MountGuard, String> {
+        let what = super::describe(cmd);
+        force_unmount(mountpoint);
+        lib.apply(cmd);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start `{what}`: {e}"))?;
+        let mut o = child.stdout.take().expect("piped");
+        let mut e = child.stderr.take().expect("piped");
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = o.read_to_end(&mut v);
+            v
+        });
+        let err = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = e.read_to_end(&mut v);
+            v
+        });
+        let mut g = MountGuard {
+            child: Some(child),
+            mountpoint: mountpoint.to_path_buf(),
+            lib,
+            what,
+            out: Some(out),
+            err: Some(err),
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if fuse_mount_type(mountpoint).is_some() {
+                break;
+            }
+            if let Some(status) = g.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                let (o, e) = g.take_output();
+                return Err(format!(
+                    "`{}` exited ({status}) before mounting {}:\n{o}{e}",
+                    g.what,
+                    mountpoint.display()
+                ));
+            }
+            if Instant::now() > deadline {
+                let (o, e) = g.stop();
+                return Err(format!(
+                    "`{}` did not mount {} within {timeout:?}:\n{o}{e}",
+                    g.what,
+                    mountpoint.display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        g.check_library()?;
+        Ok(g)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Check that the daemon mapped the libfuse it should have.
+    pub fn check_library(&mut self) -> Result<(), String> {
+        let Some(pid) = self.pid() else { return Ok(()) };
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+        let libs: Vec<&str> = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .filter(|p| p.contains("libfuse3"))
+            .collect();
+        let ours = super::target_profile_dir();
+        let ours_dir = std::fs::canonicalize(&ours).unwrap_or(ours);
+        let on_ours = libs.iter().any(|p| Path::new(p).starts_with(&ours_dir));
+        let on_other = libs.iter().any(|p| !Path::new(p).starts_with(&ours_dir));
+        let ok = match self.lib {
+            Lib::Ours => on_ours && !on_other,
+            Lib::System => !on_ours,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let (o, e) = self.stop();
+            Err(format!(
+                "`{}` should run on {} libfuse but maps {:?}\n{o}{e}",
+                self.what,
+                self.lib.name(),
+                libs
+            ))
+        }
+    }
+
+    fn take_output(&mut self) -> (String, String) {
+        let o = self.out.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let e = self.err.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        (String::from_utf8_lossy(&o).into_owned(), String::from_utf8_lossy(&e).into_owned())
+    }
+
+    /// Unmount the way a user would (`fusermount3 -u`, falling back to `umount`), wait for the
+    /// daemon to exit by itself (up to 10 s), and return its exit status and output.
+    pub fn unmount(mut self) -> Result<(std::process::ExitStatus, String, String), String> {
+        let mp = self.mountpoint.clone();
+        let ran = Command::new("fusermount3").arg("-u").arg(&mp).output();
+        if !matches!(ran, Ok(ref r) if r.status.success()) {
+            let _ = Command::new("umount").arg(&mp).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut child = self.child.take().expect("running");
+        let status = loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                force_unmount(&mp);
+                let (o, e) = self.take_output();
+                return Err(format!("`{}` did not exit after unmount:\n{o}{e}", self.what));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let (o, e) = self.take_output();
+        Ok((status, o, e))
+    }
+
+    /// Kill the daemon, unmount, and return its output so far.
+    pub fn stop(&mut self) -> (String, String) {
+        force_unmount(&self.mountpoint);
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: signalling our own child's process group; no memory is touched.
+            unsafe { libc::kill(-(c.id() as libc::pid_t), libc::SIGKILL) };
+            let _ = c.wait();
+        }
+        force_unmount(&self.mountpoint);
+        self.take_output()
+    }
+}
+
+impl Drop for MountGuard {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+    }
+}
+
+/// Run `f` on a separate thread with a deadline: file operations on a broken mount can hang.
+pub fn with_timeout<R: Send + 'static>(
+    what: &str,
+    timeout: Duration,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(timeout).map_err(|_| format!("{what}: no result within {timeout:?}"))
+}
