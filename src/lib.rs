@@ -10,6 +10,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod capi;
+pub mod codec;
 pub mod kernel;
 pub mod log;
 pub mod opt;
