@@ -5,6 +5,7 @@
 //! - [`sys`]: thin libc wrappers.
 //! - [`log`]: libfuse's logging (`fuse_log`), the sink C programs can replace.
 //! - [`opt`]: the `fuse_opt` engine and command-line parsing, on Rust byte strings.
+//! - [`mount`]: mount options, the direct mount(2) and unmounting.
 //! - [`capi`]: the only place with `#[unsafe(no_mangle)]`: one module per libfuse header.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -13,5 +14,6 @@ pub mod capi;
 pub mod codec;
 pub mod kernel;
 pub mod log;
+pub mod mount;
 pub mod opt;
 pub mod sys;

@@ -1,0 +1,189 @@
+//! Mirrors the mounting half of libfuse's `lib/mount.c` (`fuse_kern_mount`, `fuse_mount_sys`,
+//! `fuse_kern_unmount`) and the descriptor check at the top of `fuse_session_mount`: the
+//! mount(2) a privileged process makes itself, and its undoing.
+
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::mount::{MntFlags, mount, umount2};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::stat::{Mode, SFlag, stat};
+use nix::unistd::{geteuid, getgid, getuid};
+
+use super::opts::MountOpts;
+use super::util::{self, fuseblk_supported, kern_device, resolve_path, show, strerror};
+use crate::opt::add_opt;
+
+/// Why [`kern_mount`] failed. Its log line has already been written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountError {
+    /// mount(2) answered `EPERM`: libfuse would now let fusermount3 mount.
+    pub needs_helper: bool,
+    /// The system call's error, when one failed.
+    pub errno: Option<Errno>,
+    /// The line [`kern_mount`] logged, if it logged one itself (a failing `mount -f` or path
+    /// resolution for mtab speaks for itself).
+    pub message: Option<String>,
+}
+
+impl MountError {
+    /// Log `msg` and make the error.
+    fn logged(errno: Option<Errno>, msg: String) -> Self {
+        crate::log::err(&msg);
+        MountError { needs_helper: false, errno, message: Some(msg) }
+    }
+}
+
+/// Make sure descriptors 0, 1 and 2 are open, on `/dev/null` if need be, so that the FUSE
+/// device (or anything else opened later) never becomes someone's stdout.
+pub fn ensure_std_fds() {
+    while let Ok(fd) = open("/dev/null", OFlag::O_RDWR, Mode::empty()) {
+        if fd.as_raw_fd() > 2 {
+            break; // dropped: closed again
+        }
+        // It fills one of 0, 1, 2: keep it open for good.
+        let _ = fd.into_raw_fd();
+    }
+}
+
+/// Mount a FUSE filesystem on `mountpoint` with mount(2), as root does in libfuse, and return
+/// the `/dev/fuse` descriptor the filesystem will serve (close-on-exec).
+///
+/// In order: descriptors 0 to 2 are made sure of; the mountpoint must `stat`; the device is
+/// opened; the kernel options get `fd=N,rootmode=M,user_id=U,group_id=G` (`M` is the
+/// mountpoint's file type in octal, `U`/`G` the real ids); the type is `fuse.SUBTYPE` (or
+/// `fuseblk.SUBTYPE`), the source `fsname`, else `subtype`, else the device path. A kernel
+/// that answers `ENODEV` to a subtype gets a second try without it (source `SUBTYPE#FSNAME`).
+/// When root's mounts are recorded in utab, `mount -f` records this one.
+pub fn kern_mount(mountpoint: &[u8], mo: &MountOpts) -> Result<OwnedFd, MountError> {
+    ensure_std_fds();
+    let mtab_opts = mo.base_mtab_opts();
+    let fd = match mount_sys(mountpoint, mo, &mtab_opts) {
+        Ok(fd) => fd,
+        Err(e) if e.needs_helper => {
+            // TODO(issue 4): run fusermount3 with the mtab options, the helper options and
+            // (first) the subtype option, as libfuse does, instead of giving up.
+            let msg = format!(
+                "fuse: mount failed: {}: mounting without privileges needs fusermount3, \
+                 which this library does not run yet\n",
+                strerror(Errno::EPERM)
+            );
+            crate::log::err(&msg);
+            return Err(MountError { message: Some(msg), ..e });
+        }
+        Err(e) => return Err(e),
+    };
+    if mo.auto_unmount {
+        // TODO(issue 4): start `fusermount3 --auto-unmount` on a socket instead.
+        let _ = umount2(mountpoint, MntFlags::MNT_DETACH);
+        return Err(MountError::logged(
+            None,
+            "fuse: auto_unmount needs the fusermount3 helper, which this library does not run \
+             yet\n"
+                .to_string(),
+        ));
+    }
+    Ok(fd)
+}
+
+/// libfuse's `fuse_mount_sys`: everything from the mountpoint check to the mtab record.
+fn mount_sys(mnt: &[u8], mo: &MountOpts, mtab_opts: &[u8]) -> Result<OwnedFd, MountError> {
+    let st = stat(mnt).map_err(|e| {
+        let m = format!("fuse: failed to access mountpoint {}: {}\n", show(mnt), strerror(e));
+        MountError::logged(Some(e), m)
+    })?;
+    let dev = kern_device();
+    let fd =
+        open(dev.as_slice(), OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
+            let m = match e {
+                Errno::ENODEV | Errno::ENOENT => {
+                    format!("fuse: device {} not found. Kernel module not loaded?\n", show(&dev))
+                }
+                _ => format!("fuse: failed to open {}: {}\n", show(&dev), strerror(e)),
+            };
+            MountError::logged(Some(e), m)
+        })?;
+
+    let mut kopts = mo.kernel_opts.clone();
+    let ids = format!(
+        "fd={},rootmode={:o},user_id={},group_id={}",
+        fd.as_raw_fd(),
+        st.st_mode & SFlag::S_IFMT.bits(),
+        getuid(),
+        getgid()
+    );
+    add_opt(&mut kopts, ids.as_bytes(), false);
+    let kopts = kopts.unwrap_or_default();
+
+    let mut ty = mo.fs_type(true);
+    let mut source = mo.source(&dev);
+    let call = |source: &[u8], ty: &[u8]| {
+        mount(Some(source), mnt, Some(ty), mo.flags, Some(kopts.as_slice()))
+    };
+    let mut res = call(&source, &ty);
+    if let (Err(Errno::ENODEV), Some(subtype)) = (res, &mo.subtype) {
+        // An old kernel without `fuse.SUBTYPE` types: say it in the source instead.
+        ty = mo.fs_type(false);
+        source = match (&mo.fsname, mo.blkdev) {
+            (Some(fsname), false) => [subtype.as_slice(), b"#", fsname].concat(),
+            (Some(fsname), true) => fsname.clone(),
+            (None, _) => ty.clone(),
+        };
+        res = call(&source, &ty);
+    }
+    if let Err(e) = res {
+        if e == Errno::EPERM {
+            return Err(MountError { needs_helper: true, errno: Some(e), message: None });
+        }
+        let m = if mo.blkdev && e == Errno::ENODEV && !fuseblk_supported() {
+            "fuse: 'fuseblk' support missing\n".to_string()
+        } else {
+            format!("fuse: mount failed: {}\n", strerror(e))
+        };
+        return Err(MountError::logged(Some(e), m));
+    }
+
+    if geteuid().is_root() {
+        let recorded = resolve_path("fuse", mnt)
+            .is_some_and(|abs| util::add_mount("fuse", &source, &abs, &ty, mtab_opts));
+        if !recorded {
+            let _ = umount2(mnt, MntFlags::MNT_DETACH);
+            return Err(MountError { needs_helper: false, errno: None, message: None });
+        }
+    }
+    Ok(fd)
+}
+
+/// Undo [`kern_mount`] (libfuse's `fuse_kern_unmount`): close `fd` (closing first keeps a
+/// synchronous unmount from waiting on ourselves), and unless polling it showed `POLLERR` (the
+/// filesystem is unmounted already, or its connection was aborted), detach the mount.
+///
+/// Root unmounts with umount2(`MNT_DETACH`) (or `umount -l` when utab records mounts); others
+/// try umount2 too, which works inside a user namespace that owns the mount.
+pub fn kern_unmount(mountpoint: &[u8], fd: Option<OwnedFd>) {
+    if let Some(fd) = fd {
+        let gone = {
+            let mut pfd = [PollFd::new(fd.as_fd(), PollFlags::empty())];
+            let res = poll(&mut pfd, PollTimeout::ZERO);
+            res == Ok(1) && pfd[0].revents().is_some_and(|r| r.contains(PollFlags::POLLERR))
+        };
+        drop(fd);
+        if gone {
+            return;
+        }
+    }
+    if geteuid().is_root() {
+        util::umount("fuse", mountpoint, true);
+        return;
+    }
+    if let Err(e) = umount2(mountpoint, MntFlags::MNT_DETACH) {
+        // TODO(issue 4): run `fusermount3 --unmount --quiet --lazy -- MOUNTPOINT` instead.
+        crate::fuse_err!(
+            "fuse: failed to unmount {}: {} (unmounting through fusermount3 is not supported \
+             yet)\n",
+            show(mountpoint),
+            strerror(e)
+        );
+    }
+}
