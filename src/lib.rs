@@ -16,4 +16,5 @@ pub mod kernel;
 pub mod log;
 pub mod mount;
 pub mod opt;
+pub mod session;
 pub mod sys;

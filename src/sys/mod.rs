@@ -19,3 +19,54 @@ pub fn print_helper_version() {
     let helper = std::env::var_os("FUSERMOUNT_PROG").unwrap_or_else(|| "fusermount3".into());
     let _ = std::process::Command::new(helper).arg("--version").status();
 }
+
+/// read(2) on a raw fd; Err is the errno.
+pub fn read_fd(fd: i32, buf: &mut [u8]) -> Result<usize, i32> {
+    // SAFETY: `buf` is a valid writable slice of the given length for the whole call.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// writev(2) on a raw fd; Err is the errno.
+pub fn writev_fd(fd: i32, iov: &[std::io::IoSlice<'_>]) -> Result<usize, i32> {
+    // SAFETY: IoSlice is ABI-compatible with struct iovec; the slices outlive the call.
+    let n = unsafe { libc::writev(fd, iov.as_ptr().cast(), iov.len() as i32) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// pread(2) on a raw fd; Err is the errno.
+pub fn pread_fd(fd: i32, buf: &mut [u8], off: i64) -> Result<usize, i32> {
+    // SAFETY: `buf` is a valid writable slice of the given length for the whole call.
+    let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), off) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// pwrite(2) on a raw fd; Err is the errno.
+pub fn pwrite_fd(fd: i32, buf: &[u8], off: i64) -> Result<usize, i32> {
+    // SAFETY: `buf` is a valid readable slice of the given length for the whole call.
+    let n = unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), off) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// write(2) on a raw fd; Err is the errno.
+pub fn write_fd(fd: i32, buf: &[u8]) -> Result<usize, i32> {
+    // SAFETY: `buf` is a valid readable slice of the given length for the whole call.
+    let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// close(2), ignoring errors.
+pub fn close_fd(fd: i32) {
+    // SAFETY: closing an fd the caller owns; no memory is involved.
+    unsafe { libc::close(fd) };
+}
+
+/// The calling thread's errno.
+pub fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// The C library's message for an errno.
+pub fn strerror(e: i32) -> String {
+    std::io::Error::from_raw_os_error(e).to_string().split(" (os error").next().unwrap_or("").to_string()
+}

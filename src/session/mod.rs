@@ -1,0 +1,606 @@
+//! Mirrors libfuse's `struct fuse_session`: a connection to the kernel, its INIT negotiation,
+//! request intake and dispatch, replies, and the single-threaded loop.
+//!
+//! The session knows nothing about C: the filesystem's callbacks come in through the
+//! [`Filesystem`] trait (the C layer implements it over a `fuse_lowlevel_ops` table), and the
+//! transport through [`Channel`] (the device fd, or a program's custom I/O callbacks).
+
+pub mod init;
+pub mod opts;
+pub mod req;
+
+use std::io::IoSlice;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::capi::abi::ConnInfo;
+use crate::codec::request::{self, DecodeCtx, Request};
+use crate::codec::{as_bytes, reply as enc};
+use crate::kernel::{self, Wire, fuse_in_header, fuse_out_header, opcode::*};
+pub use req::{Ctx, ReqData, ReqHandle};
+
+/// Extra room libfuse reserves in a request buffer beyond `max_write` (one page).
+pub const BUFFER_HEADER_SIZE: usize = 0x1000;
+/// Default `max_pages` limit: 256 pages per request.
+pub const DEFAULT_MAX_PAGES_LIMIT: usize = 256;
+/// Pages per request when the kernel lacks FUSE_MAX_PAGES.
+pub const DEFAULT_MAX_PAGES_PER_REQ: usize = 32;
+
+/// The system page size.
+pub fn page_size() -> usize {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .map_or(4096, |v| v as usize)
+}
+
+/// An errno value.
+pub type Errno = i32;
+
+/// Which optional callbacks a filesystem has; INIT's default wants depend on them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Implemented {
+    /// `write_buf`.
+    pub write_buf: bool,
+    /// `getlk` and `setlk` both.
+    pub posix_locks: bool,
+    /// `flock`.
+    pub flock: bool,
+    /// `readdirplus`.
+    pub readdirplus: bool,
+    /// `readdir`.
+    pub readdir: bool,
+}
+
+/// The filesystem behind a session: the C layer's view of a `fuse_lowlevel_ops` table.
+pub trait Filesystem: Send + Sync {
+    /// Which optional callbacks exist.
+    fn implemented(&self) -> Implemented;
+    /// Call the filesystem's `init`, if it has one, with the session's connection info.
+    /// Returns false if there is none.
+    fn init(&self, conn: *mut ConnInfo) -> bool;
+    /// Call the filesystem's `destroy`, if it has one.
+    fn destroy(&self);
+    /// Hand one decoded request to the filesystem (or answer it with libfuse's default).
+    /// `raw` is the whole message, for callbacks that want the buffer itself (write_buf).
+    fn dispatch(&self, se: &Session, req: ReqHandle, request: &Request<'_>, raw: &[u8]);
+    /// Call an interrupt hook the filesystem registered for `req`.
+    fn interrupt(&self, hook: req::InterruptHook, req: ReqHandle);
+}
+
+/// Where requests come from and replies go.
+pub trait Channel: Send + Sync {
+    /// Read one request into `buf`.
+    fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Write one reply or notification.
+    fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno>;
+}
+
+/// The plain device channel: read(2) and writev(2) on the fd.
+pub struct DeviceChannel;
+
+impl Channel for DeviceChannel {
+    fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        crate::sys::read_fd(fd, buf)
+    }
+    fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno> {
+        crate::sys::writev_fd(fd, iov)
+    }
+}
+
+/// Options `fuse_session_new` understands itself (libfuse's low-level option table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOpts {
+    /// `-d`, `debug`, `--debug`.
+    pub debug: bool,
+    /// `allow_root`: mount with allow_other, then refuse everyone but root and the owner.
+    pub deny_others: bool,
+    /// `io_uring`.
+    pub uring: bool,
+    /// `io_uring_q_depth=N`.
+    pub uring_q_depth: Option<u32>,
+}
+
+/// A FUSE session.
+pub struct Session {
+    conn: Mutex<ConnInfo>,
+    /// libfuse's `conn_want`/`conn_want_ext`: what the library itself asked for, to tell
+    /// which of `want` and `want_ext` a filesystem changed in its `init`.
+    shadow: Mutex<(u32, u64)>,
+    proto_minor: AtomicU32,
+    want_ext: AtomicU64,
+    fs: RwLock<Option<Box<dyn Filesystem>>>,
+    channel: RwLock<Box<dyn Channel>>,
+    custom_io: AtomicBool,
+    fd: AtomicI32,
+    mountpoint: Mutex<Option<Vec<u8>>>,
+    /// The mount options from `fuse_session_new`'s arguments.
+    pub mount_opts: crate::mount::MountOpts,
+    debug: AtomicBool,
+    deny_others: bool,
+    owner: u32,
+    exited: AtomicBool,
+    error: AtomicI32,
+    got_init: AtomicBool,
+    got_destroy: AtomicBool,
+    bufsize: AtomicUsize,
+    /// The caller was built against libfuse before 3.17 (40-byte `fuse_file_info`, 40-byte
+    /// `fuse_buf`, 5-argument `fuse_lowlevel_notify_expire_entry`).
+    pub pre_317: bool,
+    /// The libfuse version the program says it was built against (zero when unknown).
+    pub version: (u32, u32, u32),
+    /// The program's `userdata`, as an address.
+    pub userdata: usize,
+    /// io_uring was asked for (not implemented yet: later issue).
+    pub uring: bool,
+}
+
+impl Session {
+    /// A session with parsed options and mount options. The filesystem is attached with
+    /// [`Session::set_filesystem`].
+    pub fn new(
+        opts: &SessionOpts,
+        mount_opts: crate::mount::MountOpts,
+        pre_317: bool,
+        version: (u32, u32, u32),
+        userdata: usize,
+    ) -> Box<Session> {
+        let max_write = (DEFAULT_MAX_PAGES_LIMIT * page_size()) as u32;
+        let conn = ConnInfo {
+            proto_major: 0,
+            proto_minor: 0,
+            max_write,
+            max_read: 0,
+            max_readahead: u32::MAX,
+            capable: 0,
+            want: 0,
+            max_background: 0,
+            congestion_threshold: 0,
+            time_gran: 0,
+            max_backing_stack_depth: 0,
+            bits: 0,
+            capable_ext: 0,
+            want_ext: 0,
+            request_timeout: 0,
+            reserved: [0; 31],
+        };
+        Box::new(Session {
+            conn: Mutex::new(conn),
+            shadow: Mutex::new((0, 0)),
+            proto_minor: AtomicU32::new(0),
+            want_ext: AtomicU64::new(0),
+            fs: RwLock::new(None),
+            channel: RwLock::new(Box::new(DeviceChannel)),
+            custom_io: AtomicBool::new(false),
+            fd: AtomicI32::new(-1),
+            mountpoint: Mutex::new(None),
+            mount_opts,
+            debug: AtomicBool::new(opts.debug),
+            deny_others: opts.deny_others,
+            owner: nix::unistd::getuid().as_raw(),
+            exited: AtomicBool::new(false),
+            error: AtomicI32::new(0),
+            got_init: AtomicBool::new(false),
+            got_destroy: AtomicBool::new(false),
+            bufsize: AtomicUsize::new(max_write as usize + BUFFER_HEADER_SIZE),
+            pre_317,
+            version,
+            userdata,
+            uring: opts.uring,
+        })
+    }
+
+    /// This session's identity in the request table.
+    pub fn id(&self) -> usize {
+        self as *const Session as usize
+    }
+
+    /// Attach the filesystem.
+    pub fn set_filesystem(&self, fs: Box<dyn Filesystem>) {
+        *self.fs.write() = Some(fs);
+    }
+
+    /// Use a program's own transport instead of the device.
+    pub fn set_channel(&self, ch: Box<dyn Channel>, fd: i32) {
+        *self.channel.write() = ch;
+        self.custom_io.store(true, Ordering::Release);
+        self.fd.store(fd, Ordering::Release);
+    }
+
+    /// Whether a custom transport is in use.
+    pub fn has_custom_io(&self) -> bool {
+        self.custom_io.load(Ordering::Acquire)
+    }
+
+    /// The device fd (-1 before mounting).
+    pub fn fd(&self) -> i32 {
+        self.fd.load(Ordering::Acquire)
+    }
+
+    /// Set the device fd.
+    pub fn set_fd(&self, fd: i32) {
+        self.fd.store(fd, Ordering::Release);
+    }
+
+    /// Turn on debug output.
+    pub fn set_debug(&self) {
+        self.debug.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether debug output is on.
+    pub fn debug(&self) -> bool {
+        self.debug.load(Ordering::Relaxed)
+    }
+
+    /// Ask the loop to stop.
+    pub fn exit(&self) {
+        self.exited.store(true, Ordering::Release);
+    }
+
+    /// Clear the exit flag and error.
+    pub fn reset(&self) {
+        self.exited.store(false, Ordering::Release);
+        self.error.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether the loop was asked to stop.
+    pub fn exited(&self) -> bool {
+        self.exited.load(Ordering::Acquire)
+    }
+
+    /// Record an error the loop returns.
+    pub fn set_error(&self, e: i32) {
+        self.error.store(e, Ordering::Relaxed);
+    }
+
+    /// The error recorded for the loop to return.
+    pub fn error(&self) -> i32 {
+        self.error.load(Ordering::Relaxed)
+    }
+
+    /// Whether INIT has been answered.
+    pub fn got_init(&self) -> bool {
+        self.got_init.load(Ordering::Acquire)
+    }
+
+    /// The negotiated protocol minor version.
+    pub fn proto_minor(&self) -> u32 {
+        self.proto_minor.load(Ordering::Acquire)
+    }
+
+    /// The negotiated capability set.
+    pub fn want_ext(&self) -> u64 {
+        self.want_ext.load(Ordering::Acquire)
+    }
+
+    /// The size of buffer a request needs.
+    pub fn bufsize(&self) -> usize {
+        self.bufsize.load(Ordering::Acquire)
+    }
+
+    /// A copy of the connection info.
+    pub fn conn(&self) -> ConnInfo {
+        *self.conn.lock()
+    }
+
+    /// The address of the connection info C sees (stable for the session's life).
+    pub fn conn_ptr(&self) -> *mut ConnInfo {
+        self.conn.data_ptr()
+    }
+
+    /// The library's own record of wants (`conn_want`, `conn_want_ext`).
+    pub fn shadow(&self) -> &Mutex<(u32, u64)> {
+        &self.shadow
+    }
+
+    /// The mountpoint, while mounted.
+    pub fn mountpoint(&self) -> Option<Vec<u8>> {
+        self.mountpoint.lock().clone()
+    }
+
+    /// Record (or forget) the mountpoint.
+    pub fn set_mountpoint(&self, mp: Option<Vec<u8>>) {
+        *self.mountpoint.lock() = mp;
+    }
+
+    /// Take the mountpoint (unmounting).
+    pub fn take_mountpoint(&self) -> Option<Vec<u8>> {
+        self.mountpoint.lock().take()
+    }
+
+    /// Run `f` with the filesystem, if attached.
+    pub fn with_fs<R>(&self, f: impl FnOnce(&dyn Filesystem) -> R) -> Option<R> {
+        self.fs.read().as_deref().map(f)
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /// Write one message (header first) to the kernel. Fills in the header's length.
+    pub fn send(&self, fd: i32, header: &mut fuse_out_header, parts: &[&[u8]]) -> Result<(), Errno> {
+        let len = std::mem::size_of::<fuse_out_header>() + parts.iter().map(|p| p.len()).sum::<usize>();
+        header.len = len as u32;
+        if self.debug() {
+            if header.unique == 0 {
+                crate::log::debug(&format!("NOTIFY: code={} length={}\n", header.error, header.len));
+            } else if header.error != 0 {
+                crate::log::debug(&format!(
+                    "   unique: {}, error: {} ({}), outsize: {}\n",
+                    header.unique,
+                    header.error,
+                    crate::sys::strerror(-header.error),
+                    header.len
+                ));
+            } else {
+                crate::log::debug(&format!(
+                    "   unique: {}, success, outsize: {}\n",
+                    header.unique, header.len
+                ));
+            }
+        }
+        let hb = *header;
+        let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len() + 1);
+        iov.push(IoSlice::new(as_bytes(&hb)));
+        iov.extend(parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)));
+        let fd = if fd >= 0 { fd } else { self.fd() };
+        match self.channel.read().writev(fd, &iov) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // ENOENT: the request was interrupted and the kernel no longer waits for it.
+                if !self.exited() && e != libc::ENOENT {
+                    crate::log::err(&format!("fuse: writing device: {}\n", crate::sys::strerror(e)));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Answer request `req` with `error` (0 or positive errno convention of the caller:
+    /// `error` here is already negated, as it goes on the wire) and payload `parts`.
+    /// Returns 0 or a negative errno, as `fuse_reply_*` do.
+    pub fn reply_raw(&self, data: &ReqData, error: i32, parts: &[&[u8]]) -> i32 {
+        let (error, replaced) = enc::checked_error(error);
+        if replaced {
+            crate::log::err(&format!("fuse: bad error value: {}\n", -error_orig(error, parts)));
+        }
+        if data.no_reply {
+            return 0;
+        }
+        let mut h = fuse_out_header { len: 0, error, unique: data.unique };
+        match self.send(data.fd, &mut h, parts) {
+            Ok(()) => 0,
+            Err(e) => -e,
+        }
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    /// Read one request into `buf` (grown to the session's buffer size when needed).
+    /// Returns its length, 0 when the session ended (unmounted or exited), or -errno.
+    pub fn receive(&self, buf: &mut Vec<u8>) -> isize {
+        loop {
+            let want = self.bufsize();
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            let res = self.channel.read().read(self.fd(), buf);
+            if self.exited() {
+                return 0;
+            }
+            match res {
+                Ok(n) if n < std::mem::size_of::<fuse_in_header>() => {
+                    crate::log::err("short read on fuse device\n");
+                    return -(libc::EIO as isize);
+                }
+                Ok(n) => return n as isize,
+                Err(libc::ENOENT) => continue,
+                Err(libc::EINVAL) if self.bufsize() > buf.len() => continue,
+                Err(libc::ENODEV) => {
+                    self.exit();
+                    return 0;
+                }
+                Err(e) => {
+                    if e != libc::EINTR && e != libc::EAGAIN {
+                        crate::log::err(&format!(
+                            "fuse: reading device: {}\n",
+                            crate::sys::strerror(e)
+                        ));
+                    }
+                    return -(e as isize);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- processing
+
+    /// Handle one request message (what `fuse_session_process_buf` does).
+    pub fn process(&self, buf: &[u8], fd: i32) {
+        let header = match request::decode_header(buf) {
+            Ok(h) => h,
+            Err(e) => {
+                crate::log::err(&format!("fuse: dropping malformed request: {e}\n"));
+                return;
+            }
+        };
+        if self.debug() {
+            crate::log::debug(&format!(
+                "dev unique: {}, opcode: {} ({}), nodeid: {}, insize: {}, pid: {}\n",
+                header.unique,
+                kernel::opcode::name(header.opcode),
+                header.opcode,
+                header.nodeid,
+                buf.len(),
+                header.pid
+            ));
+        }
+        let ctx = Ctx { uid: header.uid, gid: header.gid, pid: header.pid as i32, umask: 0 };
+        let mut data = ReqData::new(header.unique, header.opcode, ctx, self.id());
+        data.fd = fd;
+        data.no_reply = matches!(header.opcode, FUSE_FORGET | FUSE_BATCH_FORGET | FUSE_INTERRUPT);
+        data.copy_64 = header.opcode == FUSE_COPY_FILE_RANGE_64;
+
+        // Opcode sanity: INIT first and once; nothing else before it.
+        let sane = if !self.got_init() {
+            header.opcode == FUSE_INIT
+        } else {
+            header.opcode != FUSE_INIT && header.opcode != CUSE_INIT
+        };
+        if !sane {
+            self.reply_raw(&data, -libc::EIO, &[]);
+            return;
+        }
+        if self.deny_others
+            && header.uid != self.owner
+            && header.uid != 0
+            && !matches!(
+                header.opcode,
+                FUSE_INIT
+                    | FUSE_READ
+                    | FUSE_WRITE
+                    | FUSE_FSYNC
+                    | FUSE_RELEASE
+                    | FUSE_READDIR
+                    | FUSE_FSYNCDIR
+                    | FUSE_RELEASEDIR
+                    | FUSE_NOTIFY_REPLY
+                    | FUSE_READDIRPLUS
+            )
+        {
+            self.reply_raw(&data, -libc::EACCES, &[]);
+            return;
+        }
+        let dctx = DecodeCtx {
+            proto_minor: if self.got_init() { self.proto_minor() } else { kernel::FUSE_KERNEL_MINOR_VERSION },
+            setxattr_ext: self.want_ext() & crate::capi::fuse_common::FUSE_CAP_SETXATTR_EXT != 0,
+        };
+        let request = match request::decode(buf, dctx) {
+            Ok(r) => r,
+            Err(e) => {
+                crate::log::err(&format!(
+                    "fuse: malformed {} request (unique {}): {e}\n",
+                    kernel::opcode::name(header.opcode),
+                    header.unique
+                ));
+                let err = if header.opcode == FUSE_INIT { -libc::EPROTO } else { -libc::EIO };
+                self.reply_raw(&data, err, &[]);
+                return;
+            }
+        };
+        if !request.extensions.is_empty() {
+            let ext = request::parse_extensions(request.extensions);
+            data.groups = ext.groups;
+            data.secctx = ext.secctx.map(|(b, n)| (b.to_vec(), n));
+        }
+        match &request.op {
+            request::Operation::Init { arg } => {
+                let handle = req::insert(data);
+                init::do_init(self, handle, arg);
+            }
+            request::Operation::Destroy => {
+                self.take_mountpoint_on_destroy();
+                self.got_destroy.store(true, Ordering::Release);
+                self.got_init.store(false, Ordering::Release);
+                self.with_fs(|fs| fs.destroy());
+                self.reply_raw(&data, 0, &[]);
+            }
+            request::Operation::Interrupt { arg } => {
+                if self.debug() {
+                    crate::log::debug(&format!("INTERRUPT: {}\n", arg.unique));
+                }
+                if self.conn().bits & 1 != 0 {
+                    // no_interrupt: tell the kernel interrupts are not supported.
+                    data.no_reply = false;
+                    self.reply_raw(&data, -libc::ENOSYS, &[]);
+                    return;
+                }
+                self.interrupt(arg.unique);
+            }
+            request::Operation::Unknown { .. } => {
+                self.reply_raw(&data, -libc::ENOSYS, &[]);
+            }
+            _ => {
+                let handle = req::insert(data);
+                let dispatched = self.with_fs(|fs| fs.dispatch(self, handle, &request, buf));
+                if dispatched.is_none() {
+                    if let Some(d) = req::take(handle) {
+                        self.reply_raw(&d, -libc::ENOSYS, &[]);
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_mountpoint_on_destroy(&self) {
+        // libfuse forgets the mountpoint on DESTROY: the kernel has unmounted already.
+        let _ = self.take_mountpoint();
+    }
+
+    fn interrupt(&self, unique: u64) {
+        let Some(h) = req::find_unique(self.id(), unique) else { return };
+        let hook = req::with(h, |d| {
+            d.interrupted.store(true, Ordering::Release);
+            *d.hook.lock()
+        })
+        .flatten();
+        if let Some(hook) = hook {
+            self.with_fs(|fs| fs.interrupt(hook, h));
+        }
+    }
+
+    /// Note that INIT was answered, with the negotiated values.
+    pub(crate) fn finish_init(&self, proto_minor: u32, want_ext: u64, bufsize: usize) {
+        self.proto_minor.store(proto_minor, Ordering::Release);
+        self.want_ext.store(want_ext, Ordering::Release);
+        self.bufsize.store(bufsize, Ordering::Release);
+        self.got_init.store(true, Ordering::Release);
+    }
+
+    /// Refresh the cached capability set after a change of `want_ext`.
+    pub(crate) fn cache_want_ext(&self, want_ext: u64) {
+        self.want_ext.store(want_ext, Ordering::Release);
+    }
+
+    /// The single-threaded loop: receive and process until unmounted or told to exit.
+    /// Returns 0, the session's recorded error, or -errno from reading.
+    pub fn run_loop(&self) -> i32 {
+        let mut buf = Vec::new();
+        let mut res: isize = 0;
+        while !self.exited() {
+            res = self.receive(&mut buf);
+            if res == -(libc::EINTR as isize) {
+                continue;
+            }
+            if res <= 0 {
+                break;
+            }
+            self.process(&buf[..res as usize], -1);
+        }
+        let mut rc = if res > 0 { 0 } else { res as i32 };
+        if self.error() != 0 {
+            rc = self.error();
+        }
+        rc
+    }
+
+    /// Tear down: call `destroy` if INIT happened without DESTROY, drop outstanding requests.
+    pub fn teardown(&self) {
+        if self.got_init() && !self.got_destroy.load(Ordering::Acquire) {
+            self.with_fs(|fs| fs.destroy());
+        }
+        req::drop_session(self.id());
+        let fd = self.fd.swap(-1, Ordering::AcqRel);
+        if fd >= 0 && !self.has_custom_io() {
+            crate::sys::close_fd(fd);
+        }
+    }
+}
+
+fn error_orig(sent: i32, _parts: &[&[u8]]) -> i32 {
+    sent
+}
+
+/// Copy a wire struct's bytes (for building reply payloads).
+pub fn wire_bytes<T: Wire>(v: &T) -> Vec<u8> {
+    as_bytes(v).to_vec()
+}

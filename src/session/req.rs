@@ -1,0 +1,236 @@
+//! Outstanding requests: the table behind every `fuse_req_t`.
+//!
+//! C sees a request as an opaque pointer. Ours is not an address but a handle: a slot index
+//! and that slot's generation, packed into one non-zero word. Answering a request takes it out
+//! of the table and bumps the slot's generation, so a second answer (or any use after the
+//! answer) finds no request and is refused with an error instead of touching freed memory.
+//! Requests that are never answered stay until their session is destroyed, which frees all of
+//! its entries: a filesystem that forgets to reply cannot make the table outlive the session.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+
+/// Who sent a request, laid out as C's `struct fuse_ctx`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ctx {
+    /// Caller's user id.
+    pub uid: u32,
+    /// Caller's group id.
+    pub gid: u32,
+    /// Caller's thread id.
+    pub pid: i32,
+    /// Caller's umask (for creating requests, protocol 7.12 and later).
+    pub umask: u32,
+}
+
+/// A C interrupt callback and its data, stored as plain words.
+#[derive(Clone, Copy, Debug)]
+pub struct InterruptHook {
+    /// The `fuse_interrupt_func_t`, as an address.
+    pub func: usize,
+    /// Its `data` argument, as an address.
+    pub data: usize,
+}
+
+/// One outstanding request.
+#[derive(Debug)]
+pub struct ReqData {
+    /// The kernel's id for it.
+    pub unique: u64,
+    /// Its opcode.
+    pub opcode: u32,
+    /// Who sent it. Boxed inside the entry, so `fuse_req_ctx` can hand out a stable pointer.
+    pub ctx: Ctx,
+    /// The session it belongs to (the address of its `Session`).
+    pub session: usize,
+    /// Device fd to answer on (a cloned fd in the multithreaded loop), or -1 for the session's.
+    pub fd: i32,
+    /// Set when an INTERRUPT for it arrived.
+    pub interrupted: AtomicBool,
+    /// The filesystem's interrupt callback, if it registered one.
+    pub hook: Mutex<Option<InterruptHook>>,
+    /// COPY_FILE_RANGE_64: `fuse_reply_write` answers with the 64-bit struct.
+    pub copy_64: bool,
+    /// No answer goes to the kernel (FORGET, BATCH_FORGET, the forgets split out of a batch).
+    pub no_reply: bool,
+    /// Supplementary groups sent with the request, if any.
+    pub groups: Option<Vec<u32>>,
+    /// The security-context extension (copied), with its count.
+    pub secctx: Option<(Vec<u8>, u32)>,
+    /// Iterator state of `fuse_req_secctx_next`: (index, byte offset).
+    pub secctx_iter: Mutex<(u32, usize)>,
+}
+
+impl ReqData {
+    /// A request with the given header fields.
+    pub fn new(unique: u64, opcode: u32, ctx: Ctx, session: usize) -> Self {
+        ReqData {
+            unique,
+            opcode,
+            ctx,
+            session,
+            fd: -1,
+            interrupted: AtomicBool::new(false),
+            hook: Mutex::new(None),
+            copy_64: false,
+            no_reply: false,
+            groups: None,
+            secctx: None,
+            secctx_iter: Mutex::new((0, 8)),
+        }
+    }
+
+    /// Whether an INTERRUPT arrived for it.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Acquire)
+    }
+}
+
+/// A packed request handle: never zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReqHandle(pub usize);
+
+struct Slot {
+    generation: u32,
+    data: Option<Box<ReqData>>,
+}
+
+struct Table {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+static TABLE: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::new() });
+
+fn pack(index: u32, generation: u32) -> ReqHandle {
+    // Generation in the high half, index + 1 in the low half: never zero.
+    ReqHandle(((generation as usize) << 32) | (index as usize + 1))
+}
+
+fn unpack(h: ReqHandle) -> Option<(usize, u32)> {
+    let low = (h.0 & 0xffff_ffff) as u32;
+    let index = low.checked_sub(1)? as usize;
+    Some((index, (h.0 >> 32) as u32))
+}
+
+/// Register a new request and return its handle.
+pub fn insert(data: ReqData) -> ReqHandle {
+    let mut t = TABLE.lock();
+    let data = Some(Box::new(data));
+    if let Some(i) = t.free.pop() {
+        let slot = &mut t.slots[i as usize];
+        slot.data = data;
+        pack(i, slot.generation)
+    } else {
+        let i = t.slots.len() as u32;
+        t.slots.push(Slot { generation: 1, data });
+        pack(i, 1)
+    }
+}
+
+/// Run `f` on an outstanding request; `None` if the handle names no outstanding request.
+///
+/// `f` runs under the table lock: it must not call back into C or into this module.
+pub fn with<R>(h: ReqHandle, f: impl FnOnce(&ReqData) -> R) -> Option<R> {
+    let (i, generation) = unpack(h)?;
+    let t = TABLE.lock();
+    let slot = t.slots.get(i)?;
+    if slot.generation != generation {
+        return None;
+    }
+    slot.data.as_deref().map(f)
+}
+
+/// A stable pointer to the request's context, valid until the request is answered.
+pub fn ctx_ptr(h: ReqHandle) -> Option<*const Ctx> {
+    with(h, |d| &raw const d.ctx)
+}
+
+/// Take a request out of the table (it is being answered). `None` if it was already answered
+/// or never existed.
+pub fn take(h: ReqHandle) -> Option<Box<ReqData>> {
+    let (i, generation) = unpack(h)?;
+    let mut t = TABLE.lock();
+    let slot = t.slots.get_mut(i)?;
+    if slot.generation != generation {
+        return None;
+    }
+    let data = slot.data.take()?;
+    slot.generation = slot.generation.wrapping_add(1).max(1);
+    t.free.push(i as u32);
+    Some(data)
+}
+
+/// Find the outstanding request of `session` with kernel id `unique`.
+pub fn find_unique(session: usize, unique: u64) -> Option<ReqHandle> {
+    let t = TABLE.lock();
+    t.slots.iter().enumerate().find_map(|(i, s)| {
+        s.data
+            .as_ref()
+            .filter(|d| d.session == session && d.unique == unique && !d.no_reply)
+            .map(|_| pack(i as u32, s.generation))
+    })
+}
+
+/// Drop every outstanding request of `session` (the session is going away). Returns how many.
+pub fn drop_session(session: usize) -> usize {
+    let mut t = TABLE.lock();
+    let mut n = 0;
+    let mut freed = Vec::new();
+    for (i, s) in t.slots.iter_mut().enumerate() {
+        if s.data.as_ref().is_some_and(|d| d.session == session) {
+            s.data = None;
+            s.generation = s.generation.wrapping_add(1).max(1);
+            freed.push(i as u32);
+            n += 1;
+        }
+    }
+    t.free.extend(freed);
+    n
+}
+
+/// Number of outstanding requests of `session`.
+pub fn outstanding(session: usize) -> usize {
+    TABLE.lock().slots.iter().filter(|s| s.data.as_ref().is_some_and(|d| d.session == session)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handle_answers_once() {
+        let h = insert(ReqData::new(7, 1, Ctx::default(), 0x1000));
+        assert_ne!(h.0, 0);
+        assert_eq!(with(h, |d| d.unique), Some(7));
+        assert!(take(h).is_some());
+        assert!(take(h).is_none(), "second answer must be refused");
+        assert!(with(h, |d| d.unique).is_none());
+        // The slot is reused with a new generation: the old handle stays dead.
+        let h2 = insert(ReqData::new(8, 1, Ctx::default(), 0x1000));
+        assert!(take(h).is_none());
+        assert_eq!(take(h2).map(|d| d.unique), Some(8));
+    }
+
+    #[test]
+    fn garbage_handles_are_refused() {
+        for h in [0usize, 1, usize::MAX, 0xdead_beef_0000_0001, 0x1234] {
+            assert!(with(ReqHandle(h), |_| ()).is_none() || h == 1);
+        }
+        assert!(take(ReqHandle(0)).is_none());
+    }
+
+    #[test]
+    fn session_teardown_frees_its_requests() {
+        let s = 0xabc0;
+        let a = insert(ReqData::new(1, 3, Ctx::default(), s));
+        let b = insert(ReqData::new(2, 3, Ctx::default(), s));
+        let other = insert(ReqData::new(3, 3, Ctx::default(), s + 8));
+        assert_eq!(find_unique(s, 2), Some(b));
+        assert_eq!(drop_session(s), 2);
+        assert!(take(a).is_none() && take(b).is_none());
+        assert!(take(other).is_some());
+    }
+}
