@@ -109,3 +109,49 @@ pub const LOOP_DEFAULT_MAX_THREADS: c_uint = 10;
 pub const LOOP_DEFAULT_IDLE_THREADS: c_int = -1;
 /// Largest thread count accepted.
 pub const LOOP_MAX_THREADS: c_uint = 100_000;
+
+/// Rust mirror of C's `struct fuse_buf` (3.17+ layout) with `flags` as plain bits: C stores
+/// OR-ed `fuse_buf_flags` values there, which a Rust enum could not hold.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Buf {
+    /// Size of the data.
+    pub size: usize,
+    /// FUSE_BUF_* bits.
+    pub flags: u32,
+    /// The data, when not in an fd.
+    pub mem: *mut libc::c_void,
+    /// The fd, with FUSE_BUF_IS_FD.
+    pub fd: c_int,
+    /// Position, with FUSE_BUF_FD_SEEK.
+    pub pos: i64,
+    /// Allocated size of `mem` (3.17+ only).
+    pub mem_size: usize,
+}
+
+/// Size of `struct fuse_buf` before 3.17 (no `mem_size`).
+pub const BUF_SIZE_PRE_317: usize = 40;
+
+/// Rust mirror of a one-element `struct fuse_bufvec`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BufVec1 {
+    /// Number of buffers.
+    pub count: usize,
+    /// Current buffer.
+    pub idx: usize,
+    /// Offset in the current buffer.
+    pub off: usize,
+    /// The buffer.
+    pub buf: [Buf; 1],
+}
+
+/// Bit: the data is in `fd`.
+pub const BUF_IS_FD: u32 = 1 << 1;
+/// Bit: use `pos` with pread/pwrite.
+pub const BUF_FD_SEEK: u32 = 1 << 2;
+/// Bit: retry short transfers.
+pub const BUF_FD_RETRY: u32 = 1 << 3;
+
+const _: () = assert!(std::mem::size_of::<Buf>() == 48);
+const _: () = assert!(std::mem::size_of::<BufVec1>() == 72);

@@ -7,10 +7,10 @@ use std::ptr;
 
 use libc::c_char;
 
-use super::abi::{ConnInfo, FileInfo};
+use super::abi::{Buf, BufVec1, ConnInfo, FileInfo};
 use super::fuse_common::{
-    FUSE_CAP_IOCTL_DIR, FUSE_CAP_NO_OPEN_SUPPORT, FUSE_CAP_NO_OPENDIR_SUPPORT, fuse_buf,
-    fuse_buf_flags, fuse_bufvec, fuse_conn_info, fuse_file_info, fuse_pollhandle,
+    FUSE_CAP_IOCTL_DIR, FUSE_CAP_NO_OPEN_SUPPORT, FUSE_CAP_NO_OPENDIR_SUPPORT, fuse_bufvec,
+    fuse_conn_info, fuse_file_info, fuse_pollhandle,
 };
 use super::fuse_lowlevel::{fuse_forget_data, fuse_lowlevel_ops, fuse_req_t};
 use crate::codec::reply as enc;
@@ -267,20 +267,21 @@ impl Filesystem for CFilesystem {
                         fi.flags = arg.flags as i32;
                     }
                     if let Some(f) = o.write_buf {
-                        let mut bufv = fuse_bufvec {
+                        let mut bufv = BufVec1 {
                             count: 1,
                             idx: 0,
                             off: 0,
-                            buf: [fuse_buf {
+                            buf: [Buf {
                                 size: data.len(),
-                                flags: fuse_buf_flags(0),
+                                flags: 0,
                                 mem: data.as_ptr() as *mut c_void,
                                 fd: -1,
                                 pos: 0,
                                 mem_size: data.len(),
                             }],
                         };
-                        f(r(h), ino, &raw mut bufv, arg.offset as i64, fip(&mut fi))
+                        let p = (&raw mut bufv).cast::<fuse_bufvec>();
+                        f(r(h), ino, p, arg.offset as i64, fip(&mut fi))
                     } else if let Some(f) = o.write {
                         f(
                             r(h),

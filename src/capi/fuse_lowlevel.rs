@@ -512,140 +512,10 @@ const _: () = assert!(std::mem::size_of::<fuse_entry_param>() == 176);
 
 #[allow(improper_ctypes)]
 unsafe extern "C" {
-    /// Answers with an error (`err` is a positive errno, or 0 for success without data).
-    pub fn fuse_reply_err(req: fuse_req_t, err: c_int) -> c_int;
-    /// Answers without any reply (forget-type requests).
-    pub fn fuse_reply_none(req: fuse_req_t);
-    /// Answers a lookup-type request with an entry.
-    pub fn fuse_reply_entry(req: fuse_req_t, e: *const fuse_entry_param) -> c_int;
-    /// Answers create with an entry and an open file.
-    pub fn fuse_reply_create(
-        req: fuse_req_t,
-        e: *const fuse_entry_param,
-        fi: *const fuse_file_info,
-    ) -> c_int;
-    /// Answers with attributes.
-    pub fn fuse_reply_attr(req: fuse_req_t, attr: *const stat, attr_timeout: c_double) -> c_int;
-    /// Answers readlink.
-    pub fn fuse_reply_readlink(req: fuse_req_t, link: *const c_char) -> c_int;
     /// Registers `fd` as a passthrough backing file; returns its backing id or -errno.
     pub fn fuse_passthrough_open(req: fuse_req_t, fd: c_int) -> c_int;
     /// Releases a backing id from `fuse_passthrough_open`.
     pub fn fuse_passthrough_close(req: fuse_req_t, backing_id: c_int) -> c_int;
-    /// Answers open or opendir.
-    pub fn fuse_reply_open(req: fuse_req_t, fi: *const fuse_file_info) -> c_int;
-    /// Answers write with the byte count written.
-    pub fn fuse_reply_write(req: fuse_req_t, count: size_t) -> c_int;
-    /// Answers with a data buffer.
-    pub fn fuse_reply_buf(req: fuse_req_t, buf: *const c_char, size: size_t) -> c_int;
-    /// Answers with data from a buffer vector.
-    pub fn fuse_reply_data(
-        req: fuse_req_t,
-        bufv: *mut fuse_bufvec,
-        flags: fuse_buf_copy_flags,
-    ) -> c_int;
-    /// Answers with data gathered from an iovec array.
-    pub fn fuse_reply_iov(req: fuse_req_t, iov: *const iovec, count: c_int) -> c_int;
-    /// Answers statfs.
-    pub fn fuse_reply_statfs(req: fuse_req_t, stbuf: *const statvfs) -> c_int;
-    /// Answers getxattr/listxattr size queries.
-    pub fn fuse_reply_xattr(req: fuse_req_t, count: size_t) -> c_int;
-    /// Answers getlk.
-    pub fn fuse_reply_lock(req: fuse_req_t, lock: *const flock) -> c_int;
-    /// Answers bmap.
-    pub fn fuse_reply_bmap(req: fuse_req_t, idx: u64) -> c_int;
-    /// Packs one directory entry into `buf`; returns the space it needs (written only if it fits).
-    pub fn fuse_add_direntry(
-        req: fuse_req_t,
-        buf: *mut c_char,
-        bufsize: size_t,
-        name: *const c_char,
-        stbuf: *const stat,
-        off: off_t,
-    ) -> size_t;
-    /// As `fuse_add_direntry`, with a full entry for readdirplus.
-    pub fn fuse_add_direntry_plus(
-        req: fuse_req_t,
-        buf: *mut c_char,
-        bufsize: size_t,
-        name: *const c_char,
-        e: *const fuse_entry_param,
-        off: off_t,
-    ) -> size_t;
-    /// Asks the kernel to retry an unrestricted ioctl with these buffers.
-    pub fn fuse_reply_ioctl_retry(
-        req: fuse_req_t,
-        in_iov: *const iovec,
-        in_count: size_t,
-        out_iov: *const iovec,
-        out_count: size_t,
-    ) -> c_int;
-    /// Answers ioctl.
-    pub fn fuse_reply_ioctl(
-        req: fuse_req_t,
-        result: c_int,
-        buf: *const c_void,
-        size: size_t,
-    ) -> c_int;
-    /// Answers ioctl with data gathered from an iovec array.
-    pub fn fuse_reply_ioctl_iov(
-        req: fuse_req_t,
-        result: c_int,
-        iov: *const iovec,
-        count: c_int,
-    ) -> c_int;
-    /// Answers poll.
-    pub fn fuse_reply_poll(req: fuse_req_t, revents: c_uint) -> c_int;
-    /// Answers lseek.
-    pub fn fuse_reply_lseek(req: fuse_req_t, off: off_t) -> c_int;
-    /// Answers statx.
-    pub fn fuse_reply_statx(
-        req: fuse_req_t,
-        flags: c_int,
-        statx: *const libc::statx,
-        attr_timeout: c_double,
-    ) -> c_int;
-    /// Tells a poller that the file is ready.
-    pub fn fuse_lowlevel_notify_poll(ph: *mut fuse_pollhandle) -> c_int;
-    /// Drops cached data and attributes of an inode.
-    pub fn fuse_lowlevel_notify_inval_inode(
-        se: *mut fuse_session,
-        ino: fuse_ino_t,
-        off: off_t,
-        len: off_t,
-    ) -> c_int;
-    /// Makes every cached entry of the mount stale.
-    pub fn fuse_lowlevel_notify_increment_epoch(se: *mut fuse_session) -> c_int;
-    /// Drops a cached directory entry.
-    pub fn fuse_lowlevel_notify_inval_entry(
-        se: *mut fuse_session,
-        parent: fuse_ino_t,
-        name: *const c_char,
-        namelen: size_t,
-    ) -> c_int;
-    /// Marks a cached directory entry expired.
-    pub fn fuse_lowlevel_notify_expire_entry(
-        se: *mut fuse_session,
-        parent: fuse_ino_t,
-        name: *const c_char,
-        namelen: size_t,
-    ) -> c_int;
-    /// Tells the kernel an entry was deleted.
-    pub fn fuse_lowlevel_notify_delete(
-        se: *mut fuse_session,
-        parent: fuse_ino_t,
-        child: fuse_ino_t,
-        name: *const c_char,
-        namelen: size_t,
-    ) -> c_int;
-    /// Pushes data into the kernel's page cache.
-    pub fn fuse_lowlevel_notify_store(
-        se: *mut fuse_session,
-        ino: fuse_ino_t,
-        offset: off_t,
-        bufv: *mut fuse_bufvec,
-        flags: fuse_buf_copy_flags,
-    ) -> c_int;
     /// Asks the kernel for cached data; the answer arrives through `retrieve_reply`.
     pub fn fuse_lowlevel_notify_retrieve(
         se: *mut fuse_session,
@@ -654,62 +524,6 @@ unsafe extern "C" {
         offset: off_t,
         cookie: *mut c_void,
     ) -> c_int;
-    /// Asks the kernel to forget unused inodes.
-    pub fn fuse_lowlevel_notify_prune(
-        se: *mut fuse_session,
-        nodeids: *mut fuse_ino_t,
-        count: u32,
-    ) -> c_int;
-    /// The `userdata` given to `fuse_session_new`.
-    pub fn fuse_req_userdata(req: fuse_req_t) -> *mut c_void;
-    /// Who sent the request.
-    pub fn fuse_req_ctx(req: fuse_req_t) -> *const fuse_ctx;
-    /// Number of security contexts the request carries.
-    pub fn fuse_req_secctx_count(req: fuse_req_t) -> u32;
-    /// Restarts iteration over the request's security contexts.
-    pub fn fuse_req_secctx_reset(req: fuse_req_t);
-    /// The next security context of the request.
-    pub fn fuse_req_secctx_next(
-        req: fuse_req_t,
-        name: *mut *const c_char,
-        value: *mut *const c_char,
-        value_len: *mut u32,
-    ) -> c_int;
-    /// The caller's supplementary groups; returns their number or -errno.
-    pub fn fuse_req_getgroups(req: fuse_req_t, size: c_int, list: *mut gid_t) -> c_int;
-    /// Registers a function called when the request is interrupted.
-    pub fn fuse_req_interrupt_func(req: fuse_req_t, func: fuse_interrupt_func_t, data: *mut c_void);
-    /// Whether the request was interrupted.
-    pub fn fuse_req_interrupted(req: fuse_req_t) -> c_int;
-    /// Creates a session (3.17+ entry point, reached through the `fuse_session_new` wrapper).
-    pub fn fuse_session_new_versioned(
-        args: *mut fuse_args,
-        op: *const fuse_lowlevel_ops,
-        op_size: size_t,
-        version: *const libfuse_version,
-        userdata: *mut c_void,
-    ) -> *mut fuse_session;
-    /// Replaces the session's device I/O (`op_size` bytes of `io` are read).
-    pub fn fuse_session_custom_io_317(
-        se: *mut fuse_session,
-        io: *const fuse_custom_io,
-        op_size: size_t,
-        fd: c_int,
-    ) -> c_int;
-    /// Mounts the session's filesystem on `mountpoint`.
-    pub fn fuse_session_mount(se: *mut fuse_session, mountpoint: *const c_char) -> c_int;
-    /// Serves requests on the calling thread until the session ends.
-    pub fn fuse_session_loop(se: *mut fuse_session) -> c_int;
-    /// Ends the session's loop.
-    pub fn fuse_session_exit(se: *mut fuse_session);
-    /// Clears the exited state.
-    pub fn fuse_session_reset(se: *mut fuse_session);
-    /// Whether the session has exited.
-    pub fn fuse_session_exited(se: *mut fuse_session) -> c_int;
-    /// Unmounts the filesystem.
-    pub fn fuse_session_unmount(se: *mut fuse_session);
-    /// Frees the session.
-    pub fn fuse_session_destroy(se: *mut fuse_session);
     /// Starts a watchdog that calls `cb` if teardown takes longer than `timeout_sec`.
     pub fn fuse_session_start_teardown_watchdog(
         se: *mut fuse_session,
@@ -719,27 +533,10 @@ unsafe extern "C" {
     ) -> *mut c_void;
     /// Stops a teardown watchdog.
     pub fn fuse_session_stop_teardown_watchdog(data: *mut c_void);
-    /// The session's /dev/fuse file descriptor.
-    pub fn fuse_session_fd(se: *const fuse_session) -> c_int;
-    /// Handles one request read with `fuse_session_receive_buf`.
-    pub fn fuse_session_process_buf(se: *mut fuse_session, buf: *const fuse_buf);
-    /// Reads one request; returns its size, 0 at unmount, or -errno.
-    pub fn fuse_session_receive_buf(se: *mut fuse_session, buf: *mut fuse_buf) -> c_int;
     /// Chooses synchronous INIT (answered while the mount call runs).
     pub fn fuse_session_set_sync_init(se: *mut fuse_session, enable: bool);
     /// Whether the connection was set up with synchronous INIT.
     pub fn fuse_conn_is_sync_init(conn: *const fuse_conn_info) -> bool;
-    /// Turns on debug output for the session.
-    pub fn fuse_session_set_debug(se: *mut fuse_session);
-    /// Whether the request arrived over io_uring.
-    pub fn fuse_req_is_uring(req: fuse_req_t) -> bool;
-    /// The request's payload buffer (io_uring transport).
-    pub fn fuse_req_get_payload(
-        req: fuse_req_t,
-        payload: *mut *mut c_char,
-        payload_sz: *mut size_t,
-        mr: *mut *mut c_void,
-    ) -> c_int;
 }
 
 /// Prints the kernel protocol version this library speaks.

@@ -26,8 +26,23 @@ macro_rules! ffi_guard {
 }
 
 pub mod abi;
+pub mod buf;
+pub mod dispatch;
 pub mod cuse_lowlevel;
 pub mod fuse_common;
 pub mod fuse_log;
 pub mod fuse_lowlevel;
 pub mod libfuse_config;
+
+static IMAGE_PRE_317: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this copy of the library is the `libfuse3.so.3` image, which only programs built
+/// against libfuse 3.16 or older load (their `fuse_file_info` and `fuse_buf` are shorter).
+pub fn image_pre_317() -> bool {
+    IMAGE_PRE_317.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Called once by the `libfuse3.so.3` image's constructor (the abi3 crate).
+pub fn mark_image_pre_317() {
+    IMAGE_PRE_317.store(true, std::sync::atomic::Ordering::Relaxed);
+}

@@ -70,3 +70,11 @@ pub fn last_errno() -> i32 {
 pub fn strerror(e: i32) -> String {
     std::io::Error::from_raw_os_error(e).to_string().split(" (os error").next().unwrap_or("").to_string()
 }
+
+/// The supplementary groups of thread `pid`, from /proc (libfuse's fuse_req_getgroups).
+pub fn proc_groups(pid: i32) -> Result<Vec<u32>, i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status"))
+        .map_err(|_| libc::EIO)?;
+    let line = text.lines().find(|l| l.starts_with("Groups:")).ok_or(libc::EIO)?;
+    Ok(line["Groups:".len()..].split_whitespace().filter_map(|g| g.parse().ok()).collect())
+}

@@ -1,0 +1,295 @@
+//! Mirrors libfuse's buffer.c: `fuse_buf_size` and `fuse_buf_copy` over C `fuse_bufvec`s,
+//! whose element stride depends on the ABI (40-byte `fuse_buf` before 3.17, 48 after).
+
+use std::ffi::c_void;
+
+use super::abi::{BUF_FD_RETRY, BUF_FD_SEEK, BUF_IS_FD, BUF_SIZE_PRE_317, Buf};
+use super::fuse_common::fuse_bufvec;
+
+/// Header of a `fuse_bufvec` (count, idx, off); the buffers follow.
+#[repr(C)]
+struct VecHead {
+    count: usize,
+    idx: usize,
+    off: usize,
+}
+
+fn stride() -> usize {
+    if super::image_pre_317() { BUF_SIZE_PRE_317 } else { std::mem::size_of::<Buf>() }
+}
+
+/// Read element `i` of a C bufvec (only the fields every ABI has).
+///
+/// # Safety
+/// `v` is a valid bufvec with more than `i` elements.
+unsafe fn elem(v: *const fuse_bufvec, i: usize) -> Buf {
+    // SAFETY: the caller's contract; the first element sits right after the header and the
+    // fields read lie within the first 40 bytes of every element in both layouts.
+    unsafe {
+        let p = v.cast::<u8>().add(std::mem::size_of::<VecHead>() + i * stride());
+        let mut b = Buf {
+            size: 0,
+            flags: 0,
+            mem: std::ptr::null_mut(),
+            fd: -1,
+            pos: 0,
+            mem_size: 0,
+        };
+        std::ptr::copy_nonoverlapping(p, (&raw mut b).cast::<u8>(), BUF_SIZE_PRE_317);
+        b
+    }
+}
+
+/// Total size of a bufvec, saturating.
+///
+/// # Safety
+/// `v` is a valid bufvec.
+pub unsafe fn buf_size(v: *const fuse_bufvec) -> usize {
+    // SAFETY: the caller's contract.
+    let head = unsafe { &*v.cast::<VecHead>() };
+    let mut size = 0usize;
+    for i in 0..head.count {
+        // SAFETY: i < count.
+        let b = unsafe { elem(v, i) };
+        if b.size >= usize::MAX - size {
+            return usize::MAX;
+        }
+        size += b.size;
+    }
+    size
+}
+
+/// # Safety
+/// `src.mem + src_off .. + len` is readable; `dst.fd` is the caller's fd.
+unsafe fn write_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+    let mut copied = 0usize;
+    while len > 0 {
+        // SAFETY: the caller's contract on src memory.
+        let data = unsafe { std::slice::from_raw_parts(src.mem.cast::<u8>().add(src_off), len) };
+        let res = if dst.flags & BUF_FD_SEEK != 0 {
+            crate::sys::pwrite_fd(dst.fd, data, dst.pos + dst_off as i64)
+        } else {
+            crate::sys::write_fd(dst.fd, data)
+        };
+        match res {
+            Err(e) => {
+                if copied == 0 {
+                    return -(e as isize);
+                }
+                break;
+            }
+            Ok(0) => break,
+            Ok(n) => {
+                copied += n;
+                if dst.flags & BUF_FD_RETRY == 0 {
+                    break;
+                }
+                src_off += n;
+                dst_off += n;
+                len -= n;
+            }
+        }
+    }
+    copied as isize
+}
+
+/// # Safety
+/// `dst.mem + dst_off .. + len` is writable; `src.fd` is the caller's fd.
+unsafe fn read_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+    let mut copied = 0usize;
+    while len > 0 {
+        // SAFETY: the caller's contract on dst memory.
+        let out = unsafe { std::slice::from_raw_parts_mut(dst.mem.cast::<u8>().add(dst_off), len) };
+        let res = if src.flags & BUF_FD_SEEK != 0 {
+            crate::sys::pread_fd(src.fd, out, src.pos + src_off as i64)
+        } else {
+            crate::sys::read_fd(src.fd, out)
+        };
+        match res {
+            Err(e) => {
+                if copied == 0 {
+                    return -(e as isize);
+                }
+                break;
+            }
+            Ok(0) => break,
+            Ok(n) => {
+                copied += n;
+                if src.flags & BUF_FD_RETRY == 0 {
+                    break;
+                }
+                dst_off += n;
+                src_off += n;
+                len -= n;
+            }
+        }
+    }
+    copied as isize
+}
+
+/// # Safety
+/// Both fds are the caller's.
+unsafe fn fd_to_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+    let mut tmp = vec![0u8; 64 * 1024];
+    let t = Buf {
+        size: tmp.len(),
+        flags: 0,
+        mem: tmp.as_mut_ptr().cast::<c_void>(),
+        fd: -1,
+        pos: 0,
+        mem_size: tmp.len(),
+    };
+    let mut copied = 0usize;
+    while len > 0 {
+        let this = len.min(tmp.len());
+        // SAFETY: `t` is our buffer of at least `this` bytes.
+        let res = unsafe { read_fd(&t, 0, src, src_off, this) };
+        if res < 0 {
+            if copied == 0 {
+                return res;
+            }
+            break;
+        }
+        if res == 0 {
+            break;
+        }
+        // SAFETY: `t` holds `res` bytes just read.
+        let w = unsafe { write_fd(dst, dst_off, &t, 0, res as usize) };
+        if w < 0 {
+            if copied == 0 {
+                return w;
+            }
+            break;
+        }
+        if w == 0 {
+            break;
+        }
+        copied += w as usize;
+        if (w as usize) < this {
+            break;
+        }
+        dst_off += w as usize;
+        src_off += w as usize;
+        len -= w as usize;
+    }
+    copied as isize
+}
+
+/// # Safety
+/// As for `fuse_buf_copy`: the buffers' memory and fds are valid for the offsets and length.
+unsafe fn copy_one(dst: &Buf, dst_off: usize, src: &Buf, src_off: usize, len: usize) -> isize {
+    let src_fd = src.flags & BUF_IS_FD != 0;
+    let dst_fd = dst.flags & BUF_IS_FD != 0;
+    // SAFETY (all branches): forwarded contract.
+    unsafe {
+        match (src_fd, dst_fd) {
+            (false, false) => {
+                let d = dst.mem.cast::<u8>().add(dst_off);
+                let s = src.mem.cast::<u8>().add(src_off);
+                if d.cast_const() != s {
+                    std::ptr::copy(s, d, len);
+                }
+                len as isize
+            }
+            (false, true) => write_fd(dst, dst_off, src, src_off, len),
+            (true, false) => read_fd(dst, dst_off, src, src_off, len),
+            (true, true) => fd_to_fd(dst, dst_off, src, src_off, len),
+        }
+    }
+}
+
+/// Advance a bufvec by `len`; false when it is used up.
+///
+/// # Safety
+/// `v` is a valid, writable bufvec.
+unsafe fn advance(v: *mut fuse_bufvec, len: usize) -> bool {
+    // SAFETY: the caller's contract.
+    let head = unsafe { &mut *v.cast::<VecHead>() };
+    if head.idx >= head.count {
+        return false;
+    }
+    // SAFETY: idx < count.
+    let cur = unsafe { elem(v, head.idx) };
+    head.off += len;
+    if head.off >= cur.size {
+        head.idx += 1;
+        if head.idx == head.count {
+            return false;
+        }
+        head.off = 0;
+    }
+    true
+}
+
+/// Copy data between two bufvecs (libfuse's `fuse_buf_copy`). Returns bytes copied or -errno.
+///
+/// # Safety
+/// Both are valid, writable bufvecs whose memory buffers hold their stated sizes.
+pub unsafe fn buf_copy(dstv: *mut fuse_bufvec, srcv: *mut fuse_bufvec) -> isize {
+    if dstv == srcv {
+        // SAFETY: the caller's contract.
+        return unsafe { buf_size(dstv) } as isize;
+    }
+    let mut copied = 0usize;
+    loop {
+        // SAFETY: the caller's contract.
+        let (sh, dh) = unsafe { (&*srcv.cast::<VecHead>(), &*dstv.cast::<VecHead>()) };
+        if sh.idx >= sh.count || dh.idx >= dh.count {
+            break;
+        }
+        // SAFETY: indices checked just above.
+        let (src, dst) = unsafe { (elem(srcv, sh.idx), elem(dstv, dh.idx)) };
+        let (soff, doff) = (sh.off, dh.off);
+        let len = src.size.saturating_sub(soff).min(dst.size.saturating_sub(doff));
+        // SAFETY: the caller's contract covers each buffer's stated size.
+        let res = unsafe { copy_one(&dst, doff, &src, soff, len) };
+        if res < 0 {
+            if copied == 0 {
+                return res;
+            }
+            break;
+        }
+        copied += res as usize;
+        // SAFETY: the caller's contract.
+        if !unsafe { advance(srcv, res as usize) } || !unsafe { advance(dstv, res as usize) } {
+            break;
+        }
+        if (res as usize) < len {
+            break;
+        }
+    }
+    copied as isize
+}
+
+/// Gather a bufvec's data into memory (what `fuse_reply_data` sends).
+///
+/// # Safety
+/// `srcv` is a valid, writable bufvec.
+pub unsafe fn gather(srcv: *mut fuse_bufvec) -> Result<Vec<u8>, i32> {
+    // SAFETY: the caller's contract.
+    let total = unsafe { buf_size(srcv) };
+    let total = total.min(1 << 30);
+    let mut out = vec![0u8; total];
+    let mut dst = super::abi::BufVec1 {
+        count: 1,
+        idx: 0,
+        off: 0,
+        buf: [Buf {
+            size: total,
+            flags: 0,
+            mem: out.as_mut_ptr().cast(),
+            fd: -1,
+            pos: 0,
+            mem_size: total,
+        }],
+    };
+    // The destination is ours and has the 3.17+ layout, but `buf_copy` reads elements with the
+    // caller's stride: a one-element vector only uses element 0, identical in both layouts.
+    // SAFETY: `dst` is a valid one-element bufvec over `out`; `srcv` is the caller's.
+    let n = unsafe { buf_copy((&raw mut dst).cast(), srcv) };
+    if n < 0 {
+        return Err(-n as i32);
+    }
+    out.truncate(n as usize);
+    Ok(out)
+}

@@ -1,0 +1,810 @@
+//! <fuse_lowlevel.h>, part 2: answering requests (`fuse_reply_*`, directory entries) and
+//! asking about them (`fuse_req_*`).
+//!
+//! A `fuse_req_t` is a handle into the session's request table (see `session::req`): an
+//! answer takes the request out, so a second answer is refused with `-EINVAL` and a log line
+//! instead of touching freed memory.
+
+use std::ffi::CStr;
+use std::ptr;
+
+use libc::{c_char, c_double, c_int, c_uint, c_void, flock, gid_t, iovec, off_t, size_t, stat, statvfs};
+
+use super::abi::FileInfo;
+use super::fuse_common::{fuse_buf_copy_flags, fuse_bufvec, fuse_file_info};
+use super::fuse_lowlevel::{fuse_ctx, fuse_entry_param, fuse_interrupt_func_t, fuse_req_t};
+use crate::codec::{as_bytes, reply as enc};
+use crate::kernel::*;
+use crate::session::req::{self, InterruptHook, ReqData};
+use crate::session::{ReqHandle, Session};
+
+fn handle(req: fuse_req_t) -> ReqHandle {
+    ReqHandle(req as usize)
+}
+
+/// The session a live request belongs to.
+///
+/// # Safety
+/// `d` is a request taken from (or found in) the table: its session is alive, because a
+/// session drops all of its requests before it is freed.
+unsafe fn session_of<'a>(d: &ReqData) -> &'a Session {
+    // SAFETY: the function's contract.
+    unsafe { &*(d.session as *const Session) }
+}
+
+fn refused(what: &str) -> c_int {
+    crate::log::err(&format!(
+        "fuse: {what}: request already answered or not a request; reply ignored\n"
+    ));
+    -libc::EINVAL
+}
+
+/// Take the request and send `error` (already negated) with `parts`.
+fn reply_parts(req: fuse_req_t, what: &str, error: i32, parts: &[&[u8]]) -> c_int {
+    let Some(d) = req::take(handle(req)) else { return refused(what) };
+    // SAFETY: the request was in the table, so its session is alive.
+    let se = unsafe { session_of(&d) };
+    se.reply_raw(&d, error, parts)
+}
+
+/// Run `f` with the request's session and data, without answering it.
+fn peek<R>(req: fuse_req_t, f: impl FnOnce(&Session, &ReqData) -> R) -> Option<R> {
+    let (sess, _) = req::with(handle(req), |d| (d.session, ()))?;
+    // SAFETY: the request is in the table, so its session is alive.
+    let se = unsafe { &*(sess as *const Session) };
+    // Re-enter the table only for the short read; `f` itself may not call C.
+    req::with(handle(req), |d| f(se, d))
+}
+
+fn proto_minor(req: fuse_req_t) -> u32 {
+    peek(req, |se, _| se.proto_minor()).unwrap_or(FUSE_KERNEL_MINOR_VERSION)
+}
+
+/// Read a C `fuse_file_info` of the caller's layout into our mirror.
+///
+/// # Safety
+/// `fi` is NULL or a valid `fuse_file_info` of the caller's ABI.
+pub unsafe fn read_fi(fi: *const fuse_file_info) -> FileInfo {
+    let mut out = FileInfo::default();
+    if fi.is_null() {
+        return out;
+    }
+    let n = if super::image_pre_317() {
+        super::abi::FILE_INFO_SIZE_PRE_317
+    } else {
+        std::mem::size_of::<FileInfo>()
+    };
+    // SAFETY: the caller's struct has at least `n` bytes (its ABI's size).
+    unsafe { ptr::copy_nonoverlapping(fi.cast::<u8>(), (&raw mut out).cast::<u8>(), n) };
+    if super::image_pre_317() {
+        // Byte 36 is tail padding before 3.17, not a backing id.
+        out.backing_id = 0;
+    }
+    out
+}
+
+/// The `fuse_open_out` libfuse builds from a `fuse_file_info`.
+pub fn open_out(fi: &FileInfo, _pre_317: bool) -> fuse_open_out {
+    let mut o = fuse_open_out { fh: fi.fh, open_flags: 0, backing_id: 0 };
+    if fi.backing_id > 0 {
+        o.backing_id = fi.backing_id;
+        o.open_flags |= flags::FOPEN_PASSTHROUGH;
+    }
+    let bit = |n: u32| fi.bits & (1 << n) != 0;
+    if bit(1) {
+        o.open_flags |= flags::FOPEN_DIRECT_IO;
+    }
+    if bit(2) {
+        o.open_flags |= flags::FOPEN_KEEP_CACHE;
+    }
+    if bit(6) {
+        o.open_flags |= flags::FOPEN_CACHE_DIR;
+    }
+    if bit(4) {
+        o.open_flags |= flags::FOPEN_NONSEEKABLE;
+    }
+    if bit(7) {
+        o.open_flags |= flags::FOPEN_NOFLUSH;
+    }
+    if bit(8) {
+        o.open_flags |= flags::FOPEN_PARALLEL_DIRECT_WRITES;
+    }
+    o
+}
+
+/// # Safety
+/// `e` is a valid `fuse_entry_param`.
+unsafe fn entry_from(e: *const fuse_entry_param) -> fuse_entry_out {
+    // SAFETY: the caller's contract.
+    let e = unsafe { &*e };
+    enc::entry_out(e.ino, e.generation, e.entry_timeout, e.attr_timeout, &e.attr)
+}
+
+/// Answers with an error: `err` is a positive errno, or 0 for success without data.
+///
+/// # Safety
+/// `req` is a request handle the library gave the filesystem.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_err(req: fuse_req_t, err: c_int) -> c_int {
+    crate::ffi_guard!(-libc::EIO, { reply_parts(req, "fuse_reply_err", err.wrapping_neg(), &[]) })
+}
+crate::symver!(fuse_reply_err, "FUSE_3.0");
+
+/// Finishes a request that gets no answer (forget).
+///
+/// # Safety
+/// `req` is a request handle the library gave the filesystem.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_none(req: fuse_req_t) {
+    crate::ffi_guard!((), {
+        if req::take(handle(req)).is_none() {
+            refused("fuse_reply_none");
+        }
+    })
+}
+crate::symver!(fuse_reply_none, "FUSE_3.0");
+
+/// Answers a lookup-type request with an entry.
+///
+/// # Safety
+/// `req` is a live request handle; `e` is NULL or a valid entry.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_entry(req: fuse_req_t, e: *const fuse_entry_param) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if e.is_null() {
+            return reply_parts(req, "fuse_reply_entry", -libc::EINVAL, &[]);
+        }
+        // SAFETY: non-NULL, by the contract valid.
+        let out = unsafe { entry_from(e) };
+        let size = if proto_minor(req) < 9 { FUSE_COMPAT_ENTRY_OUT_SIZE } else { 128 };
+        reply_parts(req, "fuse_reply_entry", 0, &[&as_bytes(&out)[..size]])
+    })
+}
+crate::symver!(fuse_reply_entry, "FUSE_3.0");
+
+/// Answers create with an entry and the open file.
+///
+/// # Safety
+/// `req` is a live request handle; `e` and `fi` are valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_create(
+    req: fuse_req_t,
+    e: *const fuse_entry_param,
+    fi: *const fuse_file_info,
+) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if e.is_null() || fi.is_null() {
+            return reply_parts(req, "fuse_reply_create", -libc::EINVAL, &[]);
+        }
+        // SAFETY: non-NULL, valid by the contract.
+        let (entry, f) = unsafe { (entry_from(e), read_fi(fi)) };
+        let size = if proto_minor(req) < 9 { FUSE_COMPAT_ENTRY_OUT_SIZE } else { 128 };
+        let open = open_out(&f, super::image_pre_317());
+        reply_parts(req, "fuse_reply_create", 0, &[&as_bytes(&entry)[..size], as_bytes(&open)])
+    })
+}
+crate::symver!(fuse_reply_create, "FUSE_3.0");
+
+/// Answers with attributes valid for `attr_timeout` seconds.
+///
+/// # Safety
+/// `req` is a live request handle; `attr` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_attr(req: fuse_req_t, attr: *const stat, attr_timeout: c_double) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: NULL-checked; valid by the contract.
+        let Some(st) = (unsafe { attr.as_ref() }) else {
+            return reply_parts(req, "fuse_reply_attr", -libc::EINVAL, &[]);
+        };
+        let out = fuse_attr_out {
+            attr_valid: enc::timeout_sec(attr_timeout),
+            attr_valid_nsec: enc::timeout_nsec(attr_timeout),
+            dummy: 0,
+            attr: enc::attr_from_stat(st),
+        };
+        let size = if proto_minor(req) < 9 { FUSE_COMPAT_ATTR_OUT_SIZE } else { 104 };
+        reply_parts(req, "fuse_reply_attr", 0, &[&as_bytes(&out)[..size]])
+    })
+}
+crate::symver!(fuse_reply_attr, "FUSE_3.0");
+
+/// Answers readlink with the link's target.
+///
+/// # Safety
+/// `req` is a live request handle; `link` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_readlink(req: fuse_req_t, link: *const c_char) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if link.is_null() {
+            return reply_parts(req, "fuse_reply_readlink", -libc::EINVAL, &[]);
+        }
+        // SAFETY: non-NULL C string by the contract.
+        let s = unsafe { CStr::from_ptr(link) };
+        reply_parts(req, "fuse_reply_readlink", 0, &[s.to_bytes()])
+    })
+}
+crate::symver!(fuse_reply_readlink, "FUSE_3.0");
+
+/// Answers open or opendir.
+///
+/// # Safety
+/// `req` is a live request handle; `fi` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_open(req: fuse_req_t, fi: *const fuse_file_info) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if fi.is_null() {
+            return reply_parts(req, "fuse_reply_open", -libc::EINVAL, &[]);
+        }
+        // SAFETY: non-NULL, valid by the contract.
+        let f = unsafe { read_fi(fi) };
+        let out = open_out(&f, super::image_pre_317());
+        reply_parts(req, "fuse_reply_open", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_open, "FUSE_3.0");
+
+/// Answers write (and copy_file_range) with the number of bytes written.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_write(req: fuse_req_t, count: size_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let wide = req::with(handle(req), |d| d.copy_64).unwrap_or(false);
+        if wide {
+            let out = fuse_copy_file_range_out { bytes_copied: count as u64 };
+            reply_parts(req, "fuse_reply_write", 0, &[as_bytes(&out)])
+        } else {
+            let out = fuse_write_out { size: count as u32, padding: 0 };
+            reply_parts(req, "fuse_reply_write", 0, &[as_bytes(&out)])
+        }
+    })
+}
+crate::symver!(fuse_reply_write, "FUSE_3.0");
+
+/// Answers with `size` bytes of data.
+///
+/// # Safety
+/// `req` is a live request handle; `buf` holds `size` bytes (or `size` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_buf(req: fuse_req_t, buf: *const c_char, size: size_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let data: &[u8] = if size == 0 || buf.is_null() {
+            &[]
+        } else {
+            // SAFETY: the caller's buffer holds `size` bytes.
+            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) }
+        };
+        reply_parts(req, "fuse_reply_buf", 0, &[data])
+    })
+}
+crate::symver!(fuse_reply_buf, "FUSE_3.0");
+
+/// Answers with the data of a buffer vector (memory or file descriptors).
+///
+/// # Safety
+/// `req` is a live request handle; `bufv` is a valid buffer vector.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_data(
+    req: fuse_req_t,
+    bufv: *mut fuse_bufvec,
+    _flags: fuse_buf_copy_flags,
+) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if bufv.is_null() {
+            return reply_parts(req, "fuse_reply_data", -libc::EINVAL, &[]);
+        }
+        // SAFETY: valid by the contract.
+        match unsafe { super::buf::gather(bufv) } {
+            Ok(data) => reply_parts(req, "fuse_reply_data", 0, &[&data]),
+            Err(e) => reply_parts(req, "fuse_reply_data", -e, &[]),
+        }
+    })
+}
+crate::symver!(fuse_reply_data, "FUSE_3.0");
+
+/// # Safety
+/// `iov` holds `count` valid iovecs (or is NULL with count 0).
+unsafe fn iov_slices<'a>(iov: *const iovec, count: c_int) -> Option<Vec<&'a [u8]>> {
+    if count < 0 || (count > 0 && iov.is_null()) {
+        return None;
+    }
+    let mut v = Vec::with_capacity(count as usize);
+    for i in 0..count as usize {
+        // SAFETY: i < count.
+        let e = unsafe { &*iov.add(i) };
+        if e.iov_len == 0 {
+            continue;
+        }
+        if e.iov_base.is_null() {
+            return None;
+        }
+        // SAFETY: the caller's iovec describes readable memory.
+        v.push(unsafe { std::slice::from_raw_parts(e.iov_base.cast::<u8>(), e.iov_len) });
+    }
+    Some(v)
+}
+
+/// Answers with data gathered from an iovec array.
+///
+/// # Safety
+/// `req` is a live request handle; `iov` holds `count` valid iovecs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_iov(req: fuse_req_t, iov: *const iovec, count: c_int) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: forwarded contract.
+        match unsafe { iov_slices(iov, count) } {
+            Some(parts) => reply_parts(req, "fuse_reply_iov", 0, &parts),
+            None => reply_parts(req, "fuse_reply_iov", -libc::EINVAL, &[]),
+        }
+    })
+}
+crate::symver!(fuse_reply_iov, "FUSE_3.0");
+
+/// Answers statfs.
+///
+/// # Safety
+/// `req` is a live request handle; `stbuf` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_statfs(req: fuse_req_t, stbuf: *const statvfs) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: NULL-checked, valid by the contract.
+        let Some(st) = (unsafe { stbuf.as_ref() }) else {
+            return reply_parts(req, "fuse_reply_statfs", -libc::EINVAL, &[]);
+        };
+        let out = fuse_statfs_out { st: enc::kstatfs_from_statvfs(st) };
+        let size = if proto_minor(req) < 4 { FUSE_COMPAT_STATFS_SIZE } else { 80 };
+        reply_parts(req, "fuse_reply_statfs", 0, &[&as_bytes(&out)[..size]])
+    })
+}
+crate::symver!(fuse_reply_statfs, "FUSE_3.0");
+
+/// Answers a getxattr/listxattr size query.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_xattr(req: fuse_req_t, count: size_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_getxattr_out { size: count as u32, padding: 0 };
+        reply_parts(req, "fuse_reply_xattr", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_xattr, "FUSE_3.0");
+
+/// Answers getlk.
+///
+/// # Safety
+/// `req` is a live request handle; `lock` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_lock(req: fuse_req_t, lock: *const flock) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: NULL-checked, valid by the contract.
+        let Some(l) = (unsafe { lock.as_ref() }) else {
+            return reply_parts(req, "fuse_reply_lock", -libc::EINVAL, &[]);
+        };
+        let out = fuse_lk_out { lk: enc::wire_from_flock(l) };
+        reply_parts(req, "fuse_reply_lock", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_lock, "FUSE_3.0");
+
+/// Answers bmap.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_bmap(req: fuse_req_t, idx: u64) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_bmap_out { block: idx };
+        reply_parts(req, "fuse_reply_bmap", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_bmap, "FUSE_3.0");
+
+/// Packs one directory entry into `buf`; returns the space it needs. The entry is written only
+/// if it fits (a NULL `buf` just asks for the size).
+///
+/// # Safety
+/// `buf` is NULL or holds `bufsize` writable bytes; `name` is a C string; `stbuf` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_add_direntry(
+    _req: fuse_req_t,
+    buf: *mut c_char,
+    bufsize: size_t,
+    name: *const c_char,
+    stbuf: *const stat,
+    off: off_t,
+) -> size_t {
+    crate::ffi_guard!(0, {
+        if name.is_null() {
+            return 0;
+        }
+        // SAFETY: a C string by the contract.
+        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        let need = enc::dirent_size(name.len());
+        if buf.is_null() || need > bufsize {
+            return need;
+        }
+        // SAFETY: NULL-checked; valid by the contract.
+        let Some(st) = (unsafe { stbuf.as_ref() }) else { return need };
+        // SAFETY: buf holds bufsize >= need bytes.
+        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), need) };
+        enc::add_direntry(out, name, st, off as u64)
+    })
+}
+crate::symver!(fuse_add_direntry, "FUSE_3.0");
+
+/// As `fuse_add_direntry`, with a whole entry (readdirplus).
+///
+/// # Safety
+/// As for `fuse_add_direntry`; `e` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_add_direntry_plus(
+    _req: fuse_req_t,
+    buf: *mut c_char,
+    bufsize: size_t,
+    name: *const c_char,
+    e: *const fuse_entry_param,
+    off: off_t,
+) -> size_t {
+    crate::ffi_guard!(0, {
+        if name.is_null() {
+            return 0;
+        }
+        // SAFETY: a C string by the contract.
+        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        let need = enc::direntplus_size(name.len());
+        if buf.is_null() || need > bufsize || e.is_null() {
+            return need;
+        }
+        // SAFETY: non-NULL, valid by the contract.
+        let entry = unsafe { entry_from(e) };
+        // SAFETY: buf holds bufsize >= need bytes.
+        let out = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), need) };
+        enc::add_direntry_plus(out, name, &entry, off as u64)
+    })
+}
+crate::symver!(fuse_add_direntry_plus, "FUSE_3.0");
+
+/// Asks the kernel to retry an unrestricted ioctl with these buffers.
+///
+/// # Safety
+/// `req` is a live request handle; the iovec arrays hold the given counts.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_ioctl_retry(
+    req: fuse_req_t,
+    in_iov: *const iovec,
+    in_count: size_t,
+    out_iov: *const iovec,
+    out_count: size_t,
+) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let conv = |iov: *const iovec, n: size_t| -> Option<Vec<fuse_ioctl_iovec>> {
+            if n > 0 && iov.is_null() {
+                return None;
+            }
+            // SAFETY: the array holds n iovecs by the contract.
+            Some((0..n).map(|i| unsafe {
+                let e = &*iov.add(i);
+                fuse_ioctl_iovec { base: e.iov_base as u64, len: e.iov_len as u64 }
+            }).collect())
+        };
+        let (Some(vi), Some(vo)) = (conv(in_iov, in_count), conv(out_iov, out_count)) else {
+            return reply_parts(req, "fuse_reply_ioctl_retry", -libc::EINVAL, &[]);
+        };
+        let out = fuse_ioctl_out {
+            result: 0,
+            flags: flags::FUSE_IOCTL_RETRY,
+            in_iovs: in_count as u32,
+            out_iovs: out_count as u32,
+        };
+        let bytes = |v: &[fuse_ioctl_iovec]| -> Vec<u8> { v.iter().flat_map(|e| as_bytes(e).to_vec()).collect() };
+        let (bi, bo) = (bytes(&vi), bytes(&vo));
+        reply_parts(req, "fuse_reply_ioctl_retry", 0, &[as_bytes(&out), &bi, &bo])
+    })
+}
+crate::symver!(fuse_reply_ioctl_retry, "FUSE_3.0");
+
+/// Answers ioctl with a result and output data.
+///
+/// # Safety
+/// `req` is a live request handle; `buf` holds `size` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_ioctl(req: fuse_req_t, result: c_int, buf: *const c_void, size: size_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_ioctl_out { result, ..Default::default() };
+        let data: &[u8] = if size == 0 || buf.is_null() {
+            &[]
+        } else {
+            // SAFETY: the caller's buffer holds `size` bytes.
+            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) }
+        };
+        reply_parts(req, "fuse_reply_ioctl", 0, &[as_bytes(&out), data])
+    })
+}
+crate::symver!(fuse_reply_ioctl, "FUSE_3.0");
+
+/// Answers ioctl with a result and data gathered from an iovec array.
+///
+/// # Safety
+/// `req` is a live request handle; `iov` holds `count` valid iovecs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_ioctl_iov(req: fuse_req_t, result: c_int, iov: *const iovec, count: c_int) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_ioctl_out { result, ..Default::default() };
+        // SAFETY: forwarded contract.
+        match unsafe { iov_slices(iov, count) } {
+            Some(mut parts) => {
+                parts.insert(0, as_bytes(&out));
+                reply_parts(req, "fuse_reply_ioctl_iov", 0, &parts)
+            }
+            None => reply_parts(req, "fuse_reply_ioctl_iov", -libc::EINVAL, &[]),
+        }
+    })
+}
+crate::symver!(fuse_reply_ioctl_iov, "FUSE_3.0");
+
+/// Answers poll.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_poll(req: fuse_req_t, revents: c_uint) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_poll_out { revents, padding: 0 };
+        reply_parts(req, "fuse_reply_poll", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_poll, "FUSE_3.0");
+
+/// Answers lseek.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_lseek(req: fuse_req_t, off: off_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let out = fuse_lseek_out { offset: off as u64 };
+        reply_parts(req, "fuse_reply_lseek", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_lseek, "FUSE_3.4");
+
+/// Answers statx.
+///
+/// # Safety
+/// `req` is a live request handle; `statx` is valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_reply_statx(
+    req: fuse_req_t,
+    flags: c_int,
+    statx: *const libc::statx,
+    attr_timeout: c_double,
+) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        if statx.is_null() {
+            return reply_parts(req, "fuse_reply_statx", -libc::EINVAL, &[]);
+        }
+        let mut out = fuse_statx_out {
+            attr_valid: enc::timeout_sec(attr_timeout),
+            attr_valid_nsec: enc::timeout_nsec(attr_timeout),
+            flags: flags as u32,
+            ..Default::default()
+        };
+        // SAFETY: `struct statx` and `fuse_statx` share their 256-byte layout.
+        unsafe {
+            ptr::copy_nonoverlapping(statx.cast::<u8>(), (&raw mut out.stat).cast::<u8>(), 256)
+        };
+        reply_parts(req, "fuse_reply_statx", 0, &[as_bytes(&out)])
+    })
+}
+crate::symver!(fuse_reply_statx, "FUSE_3.18");
+
+/// The `userdata` the session was created with.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_userdata(req: fuse_req_t) -> *mut c_void {
+    crate::ffi_guard!(ptr::null_mut(), {
+        peek(req, |se, _| se.userdata as *mut c_void).unwrap_or_else(|| {
+            refused("fuse_req_userdata");
+            ptr::null_mut()
+        })
+    })
+}
+crate::symver!(fuse_req_userdata, "FUSE_3.0");
+
+/// Who sent the request (valid until it is answered).
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_ctx(req: fuse_req_t) -> *const fuse_ctx {
+    crate::ffi_guard!(ptr::null(), {
+        match req::ctx_ptr(handle(req)) {
+            Some(p) => p.cast::<fuse_ctx>(),
+            None => {
+                refused("fuse_req_ctx");
+                ptr::null()
+            }
+        }
+    })
+}
+crate::symver!(fuse_req_ctx, "FUSE_3.0");
+
+/// The sender's supplementary groups: fills up to `size` of them into `list` and returns how
+/// many there are, or -errno.
+///
+/// # Safety
+/// `req` is a live request handle; `list` holds `size` entries.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_getgroups(req: fuse_req_t, size: c_int, list: *mut gid_t) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let Some((pid, sent)) = req::with(handle(req), |d| (d.ctx.pid, d.groups.clone())) else {
+            return refused("fuse_req_getgroups");
+        };
+        let groups = match sent {
+            Some(g) => g,
+            None => match crate::sys::proc_groups(pid) {
+                Ok(g) => g,
+                Err(e) => return -e,
+            },
+        };
+        let n = usize::try_from(size).unwrap_or(0).min(groups.len());
+        if !list.is_null() {
+            for (i, g) in groups.iter().take(n).enumerate() {
+                // SAFETY: i < size, the caller's array length.
+                unsafe { *list.add(i) = *g };
+            }
+        }
+        groups.len() as c_int
+    })
+}
+crate::symver!(fuse_req_getgroups, "FUSE_3.0");
+
+/// Registers `func` to be called when the request is interrupted (at once if it already was).
+///
+/// # Safety
+/// `req` is a live request handle; `func` may be called from the session's threads.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_interrupt_func(req: fuse_req_t, func: fuse_interrupt_func_t, data: *mut c_void) {
+    crate::ffi_guard!((), {
+        let hook = func.map(|f| InterruptHook { func: f as usize, data: data as usize });
+        let Some(already) = req::with(handle(req), |d| {
+            *d.hook.lock() = hook;
+            d.is_interrupted()
+        }) else {
+            refused("fuse_req_interrupt_func");
+            return;
+        };
+        if already && let Some(f) = func {
+            // SAFETY: the program's own callback and data.
+            unsafe { f(req, data) };
+        }
+    })
+}
+crate::symver!(fuse_req_interrupt_func, "FUSE_3.0");
+
+/// Whether the request was interrupted.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_interrupted(req: fuse_req_t) -> c_int {
+    crate::ffi_guard!(0, { req::with(handle(req), |d| d.is_interrupted() as c_int).unwrap_or(0) })
+}
+crate::symver!(fuse_req_interrupted, "FUSE_3.0");
+
+/// Whether the request came over io_uring (never, until the io_uring transport exists).
+///
+/// # Safety
+/// `req` is a request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_is_uring(_req: fuse_req_t) -> bool {
+    false
+}
+crate::symver!(fuse_req_is_uring, "FUSE_3.17");
+
+/// The request's io_uring payload buffer: -ENOTSUP without io_uring.
+///
+/// # Safety
+/// `req` is a request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_get_payload(
+    _req: fuse_req_t,
+    _payload: *mut *mut c_char,
+    _payload_sz: *mut size_t,
+    _mr: *mut *mut c_void,
+) -> c_int {
+    -libc::ENOTSUP
+}
+crate::symver!(fuse_req_get_payload, "FUSE_3.17");
+
+/// Number of security contexts the request carries.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_secctx_count(req: fuse_req_t) -> u32 {
+    crate::ffi_guard!(0, {
+        req::with(handle(req), |d| d.secctx.as_ref().map_or(0, |s| s.1)).unwrap_or(0)
+    })
+}
+crate::symver!(fuse_req_secctx_count, "FUSE_3.19");
+
+/// Restart iteration over the request's security contexts.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_secctx_reset(req: fuse_req_t) {
+    crate::ffi_guard!((), {
+        req::with(handle(req), |d| *d.secctx_iter.lock() = (0, 8));
+    })
+}
+crate::symver!(fuse_req_secctx_reset, "FUSE_3.19");
+
+/// The next security context: its name, value and value length. 0, or -ENOENT at the end, or
+/// -EIO for a malformed context.
+///
+/// # Safety
+/// `req` is a live request handle; the out pointers are NULL or writable. The strings stay
+/// valid until the request is answered.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_req_secctx_next(
+    req: fuse_req_t,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+    value_len: *mut u32,
+) -> c_int {
+    crate::ffi_guard!(-libc::EIO, {
+        let r = req::with(handle(req), |d| {
+            let Some((buf, count)) = d.secctx.as_ref() else { return Err(-libc::ENOENT) };
+            let mut it = d.secctx_iter.lock();
+            if it.0 >= *count || it.1 >= buf.len() {
+                return Err(-libc::ENOENT);
+            }
+            let rest = &buf[it.1..];
+            if rest.len() < 8 {
+                return Err(-libc::EIO);
+            }
+            let size = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if size == 0 {
+                return Err(-libc::EIO);
+            }
+            let after = &rest[8..];
+            let Some(nul) = after.iter().position(|&c| c == 0) else { return Err(-libc::EIO) };
+            if nul + 1 + size > after.len() {
+                return Err(-libc::EIO);
+            }
+            let name_p = after.as_ptr();
+            // SAFETY: nul + 1 <= after.len().
+            let value_p = unsafe { after.as_ptr().add(nul + 1) };
+            it.1 += fuse_rec_align(8 + nul + 1 + size);
+            it.0 += 1;
+            Ok((name_p as usize, value_p as usize, size as u32))
+        });
+        match r {
+            None => refused("fuse_req_secctx_next"),
+            Some(Err(e)) => e,
+            Some(Ok((n, v, l))) => {
+                // SAFETY: out pointers are NULL or writable by the contract.
+                unsafe {
+                    if !name.is_null() {
+                        *name = n as *const c_char;
+                    }
+                    if !value.is_null() {
+                        *value = v as *const c_char;
+                    }
+                    if !value_len.is_null() {
+                        *value_len = l;
+                    }
+                }
+                0
+            }
+        }
+    })
+}
+crate::symver!(fuse_req_secctx_next, "FUSE_3.19");
