@@ -66,6 +66,22 @@ pub fn libfuse_318_tree() -> Result<PathBuf, String> {
     Ok(tree)
 }
 
+/// libfuse 3.14.0's source tree (Debian 12), or a message saying how to get it.
+pub fn libfuse_314_tree() -> Result<PathBuf, String> {
+    let tree = reference_root().join("bookworm/fuse3-3.14.0");
+    for needed in ["include/fuse_lowlevel.h", "include/fuse_kernel.h", "example/hello_ll_uds.c"] {
+        if !tree.join(needed).is_file() {
+            return Err(format!(
+                "the libfuse 3.14.0 reference tree is missing ({} not found).\n\
+                 Fetch it with:  tests/fetch-reference.sh\n\
+                 (it unpacks Debian's fuse3 sources under ${{FERROFUSE_REF_DIR:-/var/tmp/ferrofuse-ref}})",
+                tree.join(needed).display()
+            ));
+        }
+    }
+    Ok(tree)
+}
+
 /// What a finished command left behind.
 #[derive(Debug)]
 pub struct Ran {

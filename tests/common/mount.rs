@@ -168,31 +168,11 @@ impl MountGuard {
     /// Check that the daemon mapped the libfuse it should have.
     pub fn check_library(&mut self) -> Result<(), String> {
         let Some(pid) = self.pid() else { return Ok(()) };
-        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
-        let libs: Vec<&str> = maps
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(5))
-            .filter(|p| p.contains("libfuse3"))
-            .collect();
-        let ours = super::target_profile_dir();
-        let ours_dir = std::fs::canonicalize(&ours).unwrap_or(ours);
-        let on_ours = libs.iter().any(|p| Path::new(p).starts_with(&ours_dir));
-        let on_other = libs.iter().any(|p| !Path::new(p).starts_with(&ours_dir));
-        let ok = match self.lib {
-            Lib::Ours => on_ours && !on_other,
-            Lib::System => !on_ours,
-        };
-        if ok {
-            Ok(())
-        } else {
-            let (o, e) = self.stop();
-            Err(format!(
-                "`{}` should run on {} libfuse but maps {:?}\n{o}{e}",
-                self.what,
-                self.lib.name(),
-                libs
-            ))
+        if let Err(e) = check_maps(pid, self.lib) {
+            let (o, er) = self.stop();
+            return Err(format!("`{}`: {e}\n{o}{er}", self.what));
         }
+        Ok(())
     }
 
     fn take_output(&mut self) -> (String, String) {
@@ -201,13 +181,22 @@ impl MountGuard {
         (String::from_utf8_lossy(&o).into_owned(), String::from_utf8_lossy(&e).into_owned())
     }
 
-    /// Unmount the way a user would (`fusermount3 -u`, falling back to `umount`), wait for the
-    /// daemon to exit by itself (up to 10 s), and return its exit status and output.
+    /// Unmount the way a user would, with `fusermount3 -u`, wait for the daemon to exit by
+    /// itself (up to 10 s), and return its exit status and output. Err if `fusermount3 -u`
+    /// failed (the mount is then cleaned up with `umount -l`) or the daemon did not exit.
     pub fn unmount(mut self) -> Result<(std::process::ExitStatus, String, String), String> {
         let mp = self.mountpoint.clone();
-        let ran = Command::new("fusermount3").arg("-u").arg(&mp).output();
-        if !matches!(ran, Ok(ref r) if r.status.success()) {
-            let _ = Command::new("umount").arg(&mp).status();
+        let ran =
+            super::run(Command::new("fusermount3").arg("-u").arg(&mp), Duration::from_secs(10));
+        match ran {
+            Ok(r) if r.ok() => {}
+            other => {
+                let (o, e) = self.stop();
+                return Err(format!(
+                    "`fusermount3 -u {}` failed: {other:?}\ndaemon output:\n{o}{e}",
+                    mp.display()
+                ));
+            }
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut child = self.child.take().expect("running");
@@ -216,7 +205,8 @@ impl MountGuard {
                 break st;
             }
             if Instant::now() > deadline {
-                let _ = child.kill();
+                // SAFETY: signalling our own child's process group; no memory is touched.
+                unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
                 let _ = child.wait();
                 force_unmount(&mp);
                 let (o, e) = self.take_output();
@@ -246,6 +236,128 @@ impl Drop for MountGuard {
         if self.child.is_some() {
             self.stop();
         }
+    }
+}
+
+/// The `libfuse3` files `pid` has mapped.
+pub fn mapped_libfuse(pid: u32) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut libs: Vec<String> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| p.contains("libfuse3"))
+        .map(str::to_string)
+        .collect();
+    libs.dedup();
+    libs
+}
+
+/// Does process `pid` run on `lib`? Ours means only target/<profile>'s libfuse3 is mapped;
+/// system means some libfuse3 is mapped and it is not ours.
+pub fn check_maps(pid: u32, lib: Lib) -> Result<(), String> {
+    let libs = mapped_libfuse(pid);
+    let ours = super::target_profile_dir();
+    let ours_dir = std::fs::canonicalize(&ours).unwrap_or(ours);
+    let on_ours = libs.iter().any(|p| Path::new(p).starts_with(&ours_dir));
+    let on_other = libs.iter().any(|p| !Path::new(p).starts_with(&ours_dir));
+    let ok = match lib {
+        Lib::Ours => on_ours && !on_other,
+        Lib::System => on_other && !on_ours,
+    };
+    if ok { Ok(()) } else { Err(format!("should run on {} libfuse but maps {libs:?}", lib.name())) }
+}
+
+/// A daemon that serves without a mount (e.g. over a socket): started in its own process
+/// group on `lib`, output captured, killed and reaped on Drop.
+pub struct Daemon {
+    child: Option<Child>,
+    pub lib: Lib,
+    what: String,
+    out: Option<std::thread::JoinHandle<Vec<u8>>>,
+    err: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Daemon {
+    pub fn spawn(cmd: &mut Command, lib: Lib) -> Result<Daemon, String> {
+        let what = super::describe(cmd);
+        lib.apply(cmd);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start `{what}`: {e}"))?;
+        let mut o = child.stdout.take().expect("piped");
+        let mut e = child.stderr.take().expect("piped");
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = o.read_to_end(&mut v);
+            v
+        });
+        let err = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = e.read_to_end(&mut v);
+            v
+        });
+        Ok(Daemon { child: Some(child), lib, what, out: Some(out), err: Some(err) })
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// Has it exited? Returns the status if so.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// SIGTERM, up to `grace` to exit, then SIGKILL; returns the status (None if killed
+    /// with SIGKILL by us) and the output.
+    pub fn terminate(
+        &mut self,
+        grace: Duration,
+    ) -> (Option<std::process::ExitStatus>, String, String) {
+        let mut status = None;
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: signalling our own child; no memory is touched.
+            unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+            let deadline = Instant::now() + grace;
+            while Instant::now() < deadline {
+                if let Ok(Some(st)) = c.try_wait() {
+                    status = Some(st);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if status.is_none() {
+                // SAFETY: as above, for the whole process group.
+                unsafe { libc::kill(-(c.id() as libc::pid_t), libc::SIGKILL) };
+                let _ = c.wait();
+            }
+        }
+        let o = self.out.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let e = self.err.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        (status, String::from_utf8_lossy(&o).into_owned(), String::from_utf8_lossy(&e).into_owned())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: signalling our own child's process group; no memory is touched.
+            unsafe { libc::kill(-(c.id() as libc::pid_t), libc::SIGKILL) };
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Removes a stray mount on Drop: for runs that must not mount but might, by mistake.
+pub struct UnmountOnDrop(pub PathBuf);
+
+impl Drop for UnmountOnDrop {
+    fn drop(&mut self) {
+        force_unmount(&self.0);
     }
 }
 
