@@ -32,8 +32,21 @@ const HEADERS: &[Header] = &[
     },
     Header {
         name: "fuse_lowlevel.h",
-        sources: &["src/capi/fuse_lowlevel.rs", "src/capi/cmdline.rs"],
-        exclude: &[],
+        sources: &[
+            "src/capi/fuse_lowlevel.rs",
+            "src/capi/ll_reply.rs",
+            "src/capi/ll_session.rs",
+            "src/capi/ll_notify.rs",
+            "src/capi/cmdline.rs",
+        ],
+        // Declared by hand in the frame (static inline wrapper or versioned alias).
+        exclude: &[
+            "fuse_session_new",
+            "fuse_session_custom_io_30",
+            "fuse_session_loop_mt_31",
+            "fuse_session_loop_mt_32",
+            "fuse_session_loop_mt_312",
+        ],
     },
     Header { name: "cuse_lowlevel.h", sources: &["src/capi/cuse_lowlevel.rs"], exclude: &[] },
 ];
@@ -47,6 +60,8 @@ const FOREIGN_TYPES: &[(&str, &str)] = &[
     ("iovec", "struct iovec"),
     // Written by hand in the fuse_common.h frame: its name depends on FUSE_USE_VERSION.
     ("fuse_loop_config_v1", "struct fuse_loop_config_v1"),
+    // C passes OR-ed flag values; Rust takes them as a plain int (capi/abi.rs).
+    ("BufCopyFlags", "enum fuse_buf_copy_flags"),
 ];
 
 fn main() {

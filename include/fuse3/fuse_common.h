@@ -599,51 +599,81 @@ extern void fuse_apply_conn_info_opts(const struct fuse_conn_info_opts *opts,
                                       struct fuse_conn_info *conn);
 
 /**
- * Detaches from the terminal unless `foreground`; returns 0 or -1.
+ * Detaches from the terminal unless `foreground` (fork, new session, cwd `/`, stdio on
+ * /dev/null; the parent exits once the child is set up). Returns 0 or -1.
+ *
+ * # Safety
+ * Forks the process: call it before starting threads, as with libfuse.
  */
-extern int fuse_daemonize(int foreground);
+int fuse_daemonize(int foreground);
 
 /**
- * Frees a poll handle.
+ * Frees a poll handle the library passed to `poll`.
+ *
+ * # Safety
+ * `ph` is NULL or such a handle, not used afterwards.
  */
-extern void fuse_pollhandle_destroy(struct fuse_pollhandle *ph);
+void fuse_pollhandle_destroy(struct fuse_pollhandle *ph);
 
 /**
  * Total size of the data in a buffer vector.
+ *
+ * # Safety
+ * `bufv` is a valid buffer vector of the caller's ABI.
  */
-extern size_t fuse_buf_size(const struct fuse_bufvec *bufv);
+size_t fuse_buf_size(const struct fuse_bufvec *bufv);
 
 /**
- * Copies data between buffer vectors; returns bytes copied or -errno.
+ * Copies data between buffer vectors (memory or file descriptors); returns the bytes copied
+ * or -errno. Splice flags are accepted; the copy is done with read and write.
+ *
+ * # Safety
+ * Both are valid buffer vectors of the caller's ABI.
  */
-extern ssize_t fuse_buf_copy(struct fuse_bufvec *dst,
-                             struct fuse_bufvec *src,
-                             enum fuse_buf_copy_flags flags);
+ssize_t fuse_buf_copy(struct fuse_bufvec *dst,
+                      struct fuse_bufvec *src,
+                      enum fuse_buf_copy_flags flags);
 
 /**
- * Installs handlers that end the session on SIGHUP, SIGINT and SIGTERM.
+ * Installs handlers ending the session's loop on SIGHUP, SIGINT and SIGTERM and ignoring
+ * SIGPIPE, where the program left the default action. Returns 0 or -1.
+ *
+ * # Safety
+ * `se` is a live session that outlives the handlers (remove them before destroying it).
  */
-extern int fuse_set_signal_handlers(struct fuse_session *se);
+int fuse_set_signal_handlers(struct fuse_session *se);
 
 /**
- * Installs handlers that log a backtrace on fatal signals.
+ * Installs handlers for fatal signals that stop the session and abort with a message.
+ *
+ * # Safety
+ * As for `fuse_set_signal_handlers`.
  */
-extern int fuse_set_fail_signal_handlers(struct fuse_session *se);
+int fuse_set_fail_signal_handlers(struct fuse_session *se);
 
 /**
- * Restores the signal handlers replaced by `fuse_set_signal_handlers`.
+ * Restores the default actions of the signals whose handlers are still ours.
+ *
+ * # Safety
+ * `se` is the session given to `fuse_set_signal_handlers` (others are logged).
  */
-extern void fuse_remove_signal_handlers(const struct fuse_session *se);
+void fuse_remove_signal_handlers(const struct fuse_session *se);
 
 /**
- * Sets a `FUSE_CONN_FLAG_*` connection flag; returns whether it was accepted.
+ * Sets a `FUSE_CONN_FLAG_*` flag on the connection; returns whether the flag is known.
+ *
+ * # Safety
+ * `conn` is NULL or a valid 3.17+ `fuse_conn_info`.
  */
-extern bool fuse_set_conn_flag(struct fuse_conn_info *conn, uint64_t flag);
+bool fuse_set_conn_flag(struct fuse_conn_info *conn, uint64_t flag);
 
 /**
- * Reconciles `want` with `want_ext` after a filesystem changed one of them.
+ * Reconciles `want` with `want_ext` after a filesystem changed one of them. 0 or -EINVAL.
+ *
+ * # Safety
+ * `conn` is NULL or a valid 3.17+ `fuse_conn_info`.
  */
-extern int fuse_convert_to_conn_want_ext(struct fuse_conn_info *conn);
+int fuse_convert_to_conn_want_ext(struct fuse_conn_info *conn);
 
 #ifdef __cplusplus
 }

@@ -150,6 +150,11 @@ typedef struct fuse_req *fuse_req_t;
 typedef uint64_t fuse_ino_t;
 
 /**
+ * Called by the teardown watchdog when it fires.
+ */
+typedef void (*fuse_timeout_cb)(void *data);
+
+/**
  * What lookup, mknod, mkdir, symlink, link and create answer with.
  */
 struct fuse_entry_param {
@@ -526,11 +531,6 @@ struct fuse_custom_io {
 };
 
 /**
- * Called by the teardown watchdog when it fires.
- */
-typedef void (*fuse_timeout_cb)(void *data);
-
-/**
  * What `fuse_parse_cmdline` found on the command line.
  */
 struct fuse_cmdline_opts {
@@ -577,38 +577,6 @@ struct fuse_cmdline_opts {
 };
 
 /**
- * Answers with an error (`err` is a positive errno, or 0 for success without data).
- */
-extern int fuse_reply_err(fuse_req_t req, int err);
-
-/**
- * Answers without any reply (forget-type requests).
- */
-extern void fuse_reply_none(fuse_req_t req);
-
-/**
- * Answers a lookup-type request with an entry.
- */
-extern int fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
-
-/**
- * Answers create with an entry and an open file.
- */
-extern int fuse_reply_create(fuse_req_t req,
-                             const struct fuse_entry_param *e,
-                             const struct fuse_file_info *fi);
-
-/**
- * Answers with attributes.
- */
-extern int fuse_reply_attr(fuse_req_t req, const struct stat *attr, double attr_timeout);
-
-/**
- * Answers readlink.
- */
-extern int fuse_reply_readlink(fuse_req_t req, const char *link);
-
-/**
  * Registers `fd` as a passthrough backing file; returns its backing id or -errno.
  */
 extern int fuse_passthrough_open(fuse_req_t req, int fd);
@@ -619,162 +587,6 @@ extern int fuse_passthrough_open(fuse_req_t req, int fd);
 extern int fuse_passthrough_close(fuse_req_t req, int backing_id);
 
 /**
- * Answers open or opendir.
- */
-extern int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
-
-/**
- * Answers write with the byte count written.
- */
-extern int fuse_reply_write(fuse_req_t req, size_t count);
-
-/**
- * Answers with a data buffer.
- */
-extern int fuse_reply_buf(fuse_req_t req, const char *buf, size_t size);
-
-/**
- * Answers with data from a buffer vector.
- */
-extern int fuse_reply_data(fuse_req_t req,
-                           struct fuse_bufvec *bufv,
-                           enum fuse_buf_copy_flags flags);
-
-/**
- * Answers with data gathered from an iovec array.
- */
-extern int fuse_reply_iov(fuse_req_t req, const struct iovec *iov, int count);
-
-/**
- * Answers statfs.
- */
-extern int fuse_reply_statfs(fuse_req_t req, const struct statvfs *stbuf);
-
-/**
- * Answers getxattr/listxattr size queries.
- */
-extern int fuse_reply_xattr(fuse_req_t req, size_t count);
-
-/**
- * Answers getlk.
- */
-extern int fuse_reply_lock(fuse_req_t req, const struct flock *lock);
-
-/**
- * Answers bmap.
- */
-extern int fuse_reply_bmap(fuse_req_t req, uint64_t idx);
-
-/**
- * Packs one directory entry into `buf`; returns the space it needs (written only if it fits).
- */
-extern size_t fuse_add_direntry(fuse_req_t req,
-                                char *buf,
-                                size_t bufsize,
-                                const char *name,
-                                const struct stat *stbuf,
-                                off_t off);
-
-/**
- * As `fuse_add_direntry`, with a full entry for readdirplus.
- */
-extern size_t fuse_add_direntry_plus(fuse_req_t req,
-                                     char *buf,
-                                     size_t bufsize,
-                                     const char *name,
-                                     const struct fuse_entry_param *e,
-                                     off_t off);
-
-/**
- * Asks the kernel to retry an unrestricted ioctl with these buffers.
- */
-extern int fuse_reply_ioctl_retry(fuse_req_t req,
-                                  const struct iovec *in_iov,
-                                  size_t in_count,
-                                  const struct iovec *out_iov,
-                                  size_t out_count);
-
-/**
- * Answers ioctl.
- */
-extern int fuse_reply_ioctl(fuse_req_t req, int result, const void *buf, size_t size);
-
-/**
- * Answers ioctl with data gathered from an iovec array.
- */
-extern int fuse_reply_ioctl_iov(fuse_req_t req, int result, const struct iovec *iov, int count);
-
-/**
- * Answers poll.
- */
-extern int fuse_reply_poll(fuse_req_t req, unsigned int revents);
-
-/**
- * Answers lseek.
- */
-extern int fuse_reply_lseek(fuse_req_t req, off_t off);
-
-/**
- * Answers statx.
- */
-extern int fuse_reply_statx(fuse_req_t req,
-                            int flags,
-                            const struct statx *statx,
-                            double attr_timeout);
-
-/**
- * Tells a poller that the file is ready.
- */
-extern int fuse_lowlevel_notify_poll(struct fuse_pollhandle *ph);
-
-/**
- * Drops cached data and attributes of an inode.
- */
-extern int fuse_lowlevel_notify_inval_inode(struct fuse_session *se,
-                                            fuse_ino_t ino,
-                                            off_t off,
-                                            off_t len);
-
-/**
- * Makes every cached entry of the mount stale.
- */
-extern int fuse_lowlevel_notify_increment_epoch(struct fuse_session *se);
-
-/**
- * Drops a cached directory entry.
- */
-extern int fuse_lowlevel_notify_inval_entry(struct fuse_session *se,
-                                            fuse_ino_t parent,
-                                            const char *name,
-                                            size_t namelen);
-
-/**
- * Marks a cached directory entry expired.
- */
-extern int fuse_lowlevel_notify_expire_entry(struct fuse_session *se,
-                                             fuse_ino_t parent,
-                                             const char *name,
-                                             size_t namelen);
-
-/**
- * Tells the kernel an entry was deleted.
- */
-extern int fuse_lowlevel_notify_delete(struct fuse_session *se,
-                                       fuse_ino_t parent,
-                                       fuse_ino_t child,
-                                       const char *name,
-                                       size_t namelen);
-
-/**
- * Pushes data into the kernel's page cache.
- */
-extern int fuse_lowlevel_notify_store(struct fuse_session *se,
-                                      fuse_ino_t ino,
-                                      off_t offset,
-                                      struct fuse_bufvec *bufv,
-                                      enum fuse_buf_copy_flags flags);
-
-/**
  * Asks the kernel for cached data; the answer arrives through `retrieve_reply`.
  */
 extern int fuse_lowlevel_notify_retrieve(struct fuse_session *se,
@@ -782,106 +594,6 @@ extern int fuse_lowlevel_notify_retrieve(struct fuse_session *se,
                                          size_t size,
                                          off_t offset,
                                          void *cookie);
-
-/**
- * Asks the kernel to forget unused inodes.
- */
-extern int fuse_lowlevel_notify_prune(struct fuse_session *se, fuse_ino_t *nodeids, uint32_t count);
-
-/**
- * The `userdata` given to `fuse_session_new`.
- */
-extern void *fuse_req_userdata(fuse_req_t req);
-
-/**
- * Who sent the request.
- */
-extern const struct fuse_ctx *fuse_req_ctx(fuse_req_t req);
-
-/**
- * Number of security contexts the request carries.
- */
-extern uint32_t fuse_req_secctx_count(fuse_req_t req);
-
-/**
- * Restarts iteration over the request's security contexts.
- */
-extern void fuse_req_secctx_reset(fuse_req_t req);
-
-/**
- * The next security context of the request.
- */
-extern int fuse_req_secctx_next(fuse_req_t req,
-                                const char **name,
-                                const char **value,
-                                uint32_t *value_len);
-
-/**
- * The caller's supplementary groups; returns their number or -errno.
- */
-extern int fuse_req_getgroups(fuse_req_t req, int size, gid_t *list);
-
-/**
- * Registers a function called when the request is interrupted.
- */
-extern void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *data);
-
-/**
- * Whether the request was interrupted.
- */
-extern int fuse_req_interrupted(fuse_req_t req);
-
-/**
- * Creates a session (3.17+ entry point, reached through the `fuse_session_new` wrapper).
- */
-extern struct fuse_session *fuse_session_new_versioned(struct fuse_args *args,
-                                                       const struct fuse_lowlevel_ops *op,
-                                                       size_t op_size,
-                                                       const struct libfuse_version *version,
-                                                       void *userdata);
-
-/**
- * Replaces the session's device I/O (`op_size` bytes of `io` are read).
- */
-extern int fuse_session_custom_io_317(struct fuse_session *se,
-                                      const struct fuse_custom_io *io,
-                                      size_t op_size,
-                                      int fd);
-
-/**
- * Mounts the session's filesystem on `mountpoint`.
- */
-extern int fuse_session_mount(struct fuse_session *se, const char *mountpoint);
-
-/**
- * Serves requests on the calling thread until the session ends.
- */
-extern int fuse_session_loop(struct fuse_session *se);
-
-/**
- * Ends the session's loop.
- */
-extern void fuse_session_exit(struct fuse_session *se);
-
-/**
- * Clears the exited state.
- */
-extern void fuse_session_reset(struct fuse_session *se);
-
-/**
- * Whether the session has exited.
- */
-extern int fuse_session_exited(struct fuse_session *se);
-
-/**
- * Unmounts the filesystem.
- */
-extern void fuse_session_unmount(struct fuse_session *se);
-
-/**
- * Frees the session.
- */
-extern void fuse_session_destroy(struct fuse_session *se);
 
 /**
  * Starts a watchdog that calls `cb` if teardown takes longer than `timeout_sec`.
@@ -897,21 +609,6 @@ extern void *fuse_session_start_teardown_watchdog(struct fuse_session *se,
 extern void fuse_session_stop_teardown_watchdog(void *data);
 
 /**
- * The session's /dev/fuse file descriptor.
- */
-extern int fuse_session_fd(const struct fuse_session *se);
-
-/**
- * Handles one request read with `fuse_session_receive_buf`.
- */
-extern void fuse_session_process_buf(struct fuse_session *se, const struct fuse_buf *buf);
-
-/**
- * Reads one request; returns its size, 0 at unmount, or -errno.
- */
-extern int fuse_session_receive_buf(struct fuse_session *se, struct fuse_buf *buf);
-
-/**
  * Chooses synchronous INIT (answered while the mount call runs).
  */
 extern void fuse_session_set_sync_init(struct fuse_session *se, bool enable);
@@ -922,27 +619,518 @@ extern void fuse_session_set_sync_init(struct fuse_session *se, bool enable);
 extern bool fuse_conn_is_sync_init(const struct fuse_conn_info *conn);
 
 /**
- * Turns on debug output for the session.
- */
-extern void fuse_session_set_debug(struct fuse_session *se);
-
-/**
- * Whether the request arrived over io_uring.
- */
-extern bool fuse_req_is_uring(fuse_req_t req);
-
-/**
- * The request's payload buffer (io_uring transport).
- */
-extern int fuse_req_get_payload(fuse_req_t req, char **payload, size_t *payload_sz, void **mr);
-
-/**
  * Prints the kernel protocol version this library speaks.
  *
  * # Safety
  * Always safe to call.
  */
 void fuse_lowlevel_version(void);
+
+/**
+ * Answers with an error: `err` is a positive errno, or 0 for success without data.
+ *
+ * # Safety
+ * `req` is a request handle the library gave the filesystem.
+ */
+int fuse_reply_err(fuse_req_t req, int err);
+
+/**
+ * Finishes a request that gets no answer (forget).
+ *
+ * # Safety
+ * `req` is a request handle the library gave the filesystem.
+ */
+void fuse_reply_none(fuse_req_t req);
+
+/**
+ * Answers a lookup-type request with an entry.
+ *
+ * # Safety
+ * `req` is a live request handle; `e` is NULL or a valid entry.
+ */
+int fuse_reply_entry(fuse_req_t req, const struct fuse_entry_param *e);
+
+/**
+ * Answers create with an entry and the open file.
+ *
+ * # Safety
+ * `req` is a live request handle; `e` and `fi` are valid.
+ */
+int fuse_reply_create(fuse_req_t req,
+                      const struct fuse_entry_param *e,
+                      const struct fuse_file_info *fi);
+
+/**
+ * Answers with attributes valid for `attr_timeout` seconds.
+ *
+ * # Safety
+ * `req` is a live request handle; `attr` is valid.
+ */
+int fuse_reply_attr(fuse_req_t req, const struct stat *attr, double attr_timeout);
+
+/**
+ * Answers readlink with the link's target.
+ *
+ * # Safety
+ * `req` is a live request handle; `link` is a C string.
+ */
+int fuse_reply_readlink(fuse_req_t req, const char *link);
+
+/**
+ * Answers open or opendir.
+ *
+ * # Safety
+ * `req` is a live request handle; `fi` is valid.
+ */
+int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi);
+
+/**
+ * Answers write (and copy_file_range) with the number of bytes written.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_reply_write(fuse_req_t req, size_t count);
+
+/**
+ * Answers with `size` bytes of data.
+ *
+ * # Safety
+ * `req` is a live request handle; `buf` holds `size` bytes (or `size` is 0).
+ */
+int fuse_reply_buf(fuse_req_t req, const char *buf, size_t size);
+
+/**
+ * Answers with the data of a buffer vector (memory or file descriptors).
+ *
+ * # Safety
+ * `req` is a live request handle; `bufv` is a valid buffer vector.
+ */
+int fuse_reply_data(fuse_req_t req, struct fuse_bufvec *bufv, enum fuse_buf_copy_flags flags);
+
+/**
+ * Answers with data gathered from an iovec array.
+ *
+ * # Safety
+ * `req` is a live request handle; `iov` holds `count` valid iovecs.
+ */
+int fuse_reply_iov(fuse_req_t req, const struct iovec *iov, int count);
+
+/**
+ * Answers statfs.
+ *
+ * # Safety
+ * `req` is a live request handle; `stbuf` is valid.
+ */
+int fuse_reply_statfs(fuse_req_t req, const struct statvfs *stbuf);
+
+/**
+ * Answers a getxattr/listxattr size query.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_reply_xattr(fuse_req_t req, size_t count);
+
+/**
+ * Answers getlk.
+ *
+ * # Safety
+ * `req` is a live request handle; `lock` is valid.
+ */
+int fuse_reply_lock(fuse_req_t req, const struct flock *lock);
+
+/**
+ * Answers bmap.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_reply_bmap(fuse_req_t req, uint64_t idx);
+
+/**
+ * Packs one directory entry into `buf`; returns the space it needs. The entry is written only
+ * if it fits (a NULL `buf` just asks for the size).
+ *
+ * # Safety
+ * `buf` is NULL or holds `bufsize` writable bytes; `name` is a C string; `stbuf` is valid.
+ */
+size_t fuse_add_direntry(fuse_req_t req,
+                         char *buf,
+                         size_t bufsize,
+                         const char *name,
+                         const struct stat *stbuf,
+                         off_t off);
+
+/**
+ * As `fuse_add_direntry`, with a whole entry (readdirplus).
+ *
+ * # Safety
+ * As for `fuse_add_direntry`; `e` is valid.
+ */
+size_t fuse_add_direntry_plus(fuse_req_t req,
+                              char *buf,
+                              size_t bufsize,
+                              const char *name,
+                              const struct fuse_entry_param *e,
+                              off_t off);
+
+/**
+ * Asks the kernel to retry an unrestricted ioctl with these buffers.
+ *
+ * # Safety
+ * `req` is a live request handle; the iovec arrays hold the given counts.
+ */
+int fuse_reply_ioctl_retry(fuse_req_t req,
+                           const struct iovec *in_iov,
+                           size_t in_count,
+                           const struct iovec *out_iov,
+                           size_t out_count);
+
+/**
+ * Answers ioctl with a result and output data.
+ *
+ * # Safety
+ * `req` is a live request handle; `buf` holds `size` bytes.
+ */
+int fuse_reply_ioctl(fuse_req_t req, int result, const void *buf, size_t size);
+
+/**
+ * Answers ioctl with a result and data gathered from an iovec array.
+ *
+ * # Safety
+ * `req` is a live request handle; `iov` holds `count` valid iovecs.
+ */
+int fuse_reply_ioctl_iov(fuse_req_t req, int result, const struct iovec *iov, int count);
+
+/**
+ * Answers poll.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_reply_poll(fuse_req_t req, unsigned int revents);
+
+/**
+ * Answers lseek.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_reply_lseek(fuse_req_t req, off_t off);
+
+/**
+ * Answers statx.
+ *
+ * # Safety
+ * `req` is a live request handle; `statx` is valid.
+ */
+int fuse_reply_statx(fuse_req_t req, int flags, const struct statx *statx, double attr_timeout);
+
+/**
+ * The `userdata` the session was created with.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+void *fuse_req_userdata(fuse_req_t req);
+
+/**
+ * Who sent the request (valid until it is answered).
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+const struct fuse_ctx *fuse_req_ctx(fuse_req_t req);
+
+/**
+ * The sender's supplementary groups: fills up to `size` of them into `list` and returns how
+ * many there are, or -errno.
+ *
+ * # Safety
+ * `req` is a live request handle; `list` holds `size` entries.
+ */
+int fuse_req_getgroups(fuse_req_t req, int size, gid_t *list);
+
+/**
+ * Registers `func` to be called when the request is interrupted (at once if it already was).
+ *
+ * # Safety
+ * `req` is a live request handle; `func` may be called from the session's threads.
+ */
+void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *data);
+
+/**
+ * Whether the request was interrupted.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_req_interrupted(fuse_req_t req);
+
+/**
+ * Whether the request came over io_uring (never, until the io_uring transport exists).
+ *
+ * # Safety
+ * `req` is a request handle.
+ */
+bool fuse_req_is_uring(fuse_req_t _req);
+
+/**
+ * The request's io_uring payload buffer: -ENOTSUP without io_uring.
+ *
+ * # Safety
+ * `req` is a request handle.
+ */
+int fuse_req_get_payload(fuse_req_t _req, char **_payload, size_t *_payload_sz, void **_mr);
+
+/**
+ * Number of security contexts the request carries.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+uint32_t fuse_req_secctx_count(fuse_req_t req);
+
+/**
+ * Restart iteration over the request's security contexts.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+void fuse_req_secctx_reset(fuse_req_t req);
+
+/**
+ * The next security context: its name, value and value length. 0, or -ENOENT at the end, or
+ * -EIO for a malformed context.
+ *
+ * # Safety
+ * `req` is a live request handle; the out pointers are NULL or writable. The strings stay
+ * valid until the request is answered.
+ */
+int fuse_req_secctx_next(fuse_req_t req,
+                         const char **name,
+                         const char **value,
+                         uint32_t *value_len);
+
+/**
+ * Creates a session (3.17+ entry point, called by the `fuse_session_new` inline wrapper).
+ *
+ * # Safety
+ * `args` is a valid argument vector; `op` holds `op_size` bytes; `version` is valid.
+ */
+struct fuse_session *fuse_session_new_versioned(struct fuse_args *args,
+                                                const struct fuse_lowlevel_ops *op,
+                                                size_t op_size,
+                                                const struct libfuse_version *version,
+                                                void *userdata);
+
+/**
+ * Replaces the session's device I/O (3.17+: `op_size` bytes of `io` are read).
+ *
+ * # Safety
+ * `se` is a live session; `io` holds `op_size` bytes.
+ */
+int fuse_session_custom_io_317(struct fuse_session *se,
+                               const struct fuse_custom_io *io,
+                               size_t op_size,
+                               int fd);
+
+/**
+ * Mounts the filesystem on `mountpoint` (or adopts an open `/dev/fuse` given as
+ * `/dev/fd/N`). Returns 0 or -1.
+ *
+ * # Safety
+ * `se` is a live session; `mountpoint` is a C string.
+ */
+int fuse_session_mount(struct fuse_session *se, const char *mountpoint);
+
+/**
+ * Unmounts the filesystem (if this session mounted it) and closes the device fd.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+void fuse_session_unmount(struct fuse_session *se);
+
+/**
+ * Frees the session: calls `destroy` if the filesystem was initialised and not yet destroyed,
+ * drops outstanding requests, closes the device. Does not unmount.
+ *
+ * # Safety
+ * `se` is NULL or a live session, not used afterwards.
+ */
+void fuse_session_destroy(struct fuse_session *se);
+
+/**
+ * The session's /dev/fuse file descriptor (-1 before mounting).
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+int fuse_session_fd(const struct fuse_session *se);
+
+/**
+ * Asks the session's loop to stop.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+void fuse_session_exit(struct fuse_session *se);
+
+/**
+ * Clears the exited state and error.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+void fuse_session_reset(struct fuse_session *se);
+
+/**
+ * Whether the session was told to exit.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+int fuse_session_exited(struct fuse_session *se);
+
+/**
+ * Turns on debug output.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+void fuse_session_set_debug(struct fuse_session *se);
+
+/**
+ * Serves requests on the calling thread until the filesystem is unmounted or the session is
+ * told to exit. Returns 0, or the error that ended it (negative errno or a signal number).
+ *
+ * # Safety
+ * `se` is a live, mounted session.
+ */
+int fuse_session_loop(struct fuse_session *se);
+
+/**
+ * Reads one request into `buf` (allocating `buf->mem` with malloc if it is NULL).
+ * Returns the request's size, 0 when the session ended, or -errno.
+ *
+ * # Safety
+ * `se` is a live session; `buf` is a valid `fuse_buf` of the caller's ABI whose `mem` is NULL
+ * or a malloc'd block this library allocated.
+ */
+int fuse_session_receive_buf(struct fuse_session *se, struct fuse_buf *buf);
+
+/**
+ * Handles one request read with `fuse_session_receive_buf`.
+ *
+ * # Safety
+ * `se` is a live session; `buf` is a valid `fuse_buf` holding one request.
+ */
+void fuse_session_process_buf(struct fuse_session *se, const struct fuse_buf *buf);
+
+/**
+ * Opens a FUSE channel: mounts `mountpoint` with `options` and returns the device fd, or -1.
+ *
+ * # Safety
+ * Both are C strings.
+ */
+int fuse_open_channel(const char *mountpoint, const char *options);
+
+/**
+ * Tells a poller its file is ready; the handle stays the caller's to destroy.
+ *
+ * # Safety
+ * `ph` is NULL or a handle the library passed to `poll`, not yet destroyed.
+ */
+int fuse_lowlevel_notify_poll(struct fuse_pollhandle *ph);
+
+/**
+ * Drops the kernel's cached data (from `off`, `len` bytes; `len` 0 means to the end, a
+ * negative `off` only the attributes) of an inode.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+int fuse_lowlevel_notify_inval_inode(struct fuse_session *se, fuse_ino_t ino, off_t off, off_t len);
+
+/**
+ * Makes every cached dentry of the mount stale (protocol 7.44).
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+int fuse_lowlevel_notify_increment_epoch(struct fuse_session *se);
+
+/**
+ * Drops a cached directory entry (and the kernel's lookup count stays).
+ *
+ * # Safety
+ * `se` is a live session; `name` holds `namelen` bytes and a NUL.
+ */
+int fuse_lowlevel_notify_inval_entry(struct fuse_session *se,
+                                     fuse_ino_t parent,
+                                     const char *name,
+                                     size_t namelen);
+
+/**
+ * Marks a cached directory entry expired (kept for lookups in progress).
+ *
+ * Programs built against libfuse before 3.17 pass a fifth argument (the flags); this entry
+ * treats every such call as an expire, which is what a caller asking for expiry means.
+ *
+ * # Safety
+ * `se` is a live session; `name` holds `namelen` bytes and a NUL.
+ */
+int fuse_lowlevel_notify_expire_entry(struct fuse_session *se,
+                                      fuse_ino_t parent,
+                                      const char *name,
+                                      size_t namelen);
+
+/**
+ * Tells the kernel `child` was deleted from `parent` under `name`.
+ *
+ * # Safety
+ * `se` is a live session; `name` holds `namelen` bytes and a NUL.
+ */
+int fuse_lowlevel_notify_delete(struct fuse_session *se,
+                                fuse_ino_t parent,
+                                fuse_ino_t child,
+                                const char *name,
+                                size_t namelen);
+
+/**
+ * Pushes data into the kernel's page cache for `ino` at `offset`.
+ *
+ * # Safety
+ * `se` is a live session; `bufv` is a valid buffer vector.
+ */
+int fuse_lowlevel_notify_store(struct fuse_session *se,
+                               fuse_ino_t ino,
+                               off_t offset,
+                               struct fuse_bufvec *bufv,
+                               enum fuse_buf_copy_flags flags);
+
+/**
+ * Asks the kernel for `size` bytes of its cached data of `ino` at `offset`; the data arrives
+ * through the filesystem's `retrieve_reply` with `cookie`.
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+int fuse_lowlevel_notify_retrieve(struct fuse_session *se,
+                                  fuse_ino_t ino,
+                                  size_t size,
+                                  off_t offset,
+                                  void *cookie);
+
+/**
+ * Asks the kernel to forget the given inodes if unused (protocol 7.45).
+ *
+ * # Safety
+ * `se` is a live session; `nodeids` holds `count` ids.
+ */
+int fuse_lowlevel_notify_prune(struct fuse_session *se, fuse_ino_t *nodeids, uint32_t count);
 
 /**
  * Parse the common command-line options of a simple filesystem (see `fuse_cmdline_help`)

@@ -155,3 +155,6 @@ pub const BUF_FD_RETRY: u32 = 1 << 3;
 
 const _: () = assert!(std::mem::size_of::<Buf>() == 48);
 const _: () = assert!(std::mem::size_of::<BufVec1>() == 72);
+
+/// `enum fuse_buf_copy_flags` as C passes it: OR-ed bits, not always one enumerator.
+pub type BufCopyFlags = c_int;

@@ -27,14 +27,8 @@ unsafe fn elem(v: *const fuse_bufvec, i: usize) -> Buf {
     // fields read lie within the first 40 bytes of every element in both layouts.
     unsafe {
         let p = v.cast::<u8>().add(std::mem::size_of::<VecHead>() + i * stride());
-        let mut b = Buf {
-            size: 0,
-            flags: 0,
-            mem: std::ptr::null_mut(),
-            fd: -1,
-            pos: 0,
-            mem_size: 0,
-        };
+        let mut b =
+            Buf { size: 0, flags: 0, mem: std::ptr::null_mut(), fd: -1, pos: 0, mem_size: 0 };
         std::ptr::copy_nonoverlapping(p, (&raw mut b).cast::<u8>(), BUF_SIZE_PRE_317);
         b
     }
@@ -61,7 +55,13 @@ pub unsafe fn buf_size(v: *const fuse_bufvec) -> usize {
 
 /// # Safety
 /// `src.mem + src_off .. + len` is readable; `dst.fd` is the caller's fd.
-unsafe fn write_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+unsafe fn write_fd(
+    dst: &Buf,
+    mut dst_off: usize,
+    src: &Buf,
+    mut src_off: usize,
+    mut len: usize,
+) -> isize {
     let mut copied = 0usize;
     while len > 0 {
         // SAFETY: the caller's contract on src memory.
@@ -95,7 +95,13 @@ unsafe fn write_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize,
 
 /// # Safety
 /// `dst.mem + dst_off .. + len` is writable; `src.fd` is the caller's fd.
-unsafe fn read_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+unsafe fn read_fd(
+    dst: &Buf,
+    mut dst_off: usize,
+    src: &Buf,
+    mut src_off: usize,
+    mut len: usize,
+) -> isize {
     let mut copied = 0usize;
     while len > 0 {
         // SAFETY: the caller's contract on dst memory.
@@ -129,7 +135,13 @@ unsafe fn read_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, 
 
 /// # Safety
 /// Both fds are the caller's.
-unsafe fn fd_to_fd(dst: &Buf, mut dst_off: usize, src: &Buf, mut src_off: usize, mut len: usize) -> isize {
+unsafe fn fd_to_fd(
+    dst: &Buf,
+    mut dst_off: usize,
+    src: &Buf,
+    mut src_off: usize,
+    mut len: usize,
+) -> isize {
     let mut tmp = vec![0u8; 64 * 1024];
     let t = Buf {
         size: tmp.len(),

@@ -64,7 +64,7 @@ pub fn reply_err(se: &Session, h: ReqHandle, err: i32) {
 /// Answer an open/opendir with the default `fuse_open_out` for `fi`.
 fn reply_open_default(se: &Session, h: ReqHandle, fi: &FileInfo) {
     if let Some(d) = req::take(h) {
-        let out = super::fuse_lowlevel::open_out(fi, false);
+        let out = super::ll_reply::open_out(fi, false);
         se.reply_raw(&d, 0, &[crate::codec::as_bytes(&out)]);
     }
 }
@@ -147,8 +147,7 @@ impl Filesystem for CFilesystem {
                         let mut list = list;
                         f(r(h), *count as usize, list.as_mut_ptr());
                     } else if let Some(f) = o.forget {
-                        let (ctx, sess) =
-                            req::with(h, |d| (d.ctx, d.session)).unwrap_or_default();
+                        let (ctx, sess) = req::with(h, |d| (d.ctx, d.session)).unwrap_or_default();
                         for e in &list {
                             let mut d = ReqData::new(request.header.unique, 2, ctx, sess);
                             d.no_reply = true;
@@ -309,7 +308,8 @@ impl Filesystem for CFilesystem {
                 },
                 Operation::Release { arg } | Operation::Releasedir { arg } => {
                     let is_dir = matches!(request.op, Operation::Releasedir { .. });
-                    let mut fi = FileInfo { flags: arg.flags as i32, fh: arg.fh, ..Default::default() };
+                    let mut fi =
+                        FileInfo { flags: arg.flags as i32, fh: arg.fh, ..Default::default() };
                     if !is_dir {
                         if minor >= 8 {
                             if arg.release_flags & FUSE_RELEASE_FLUSH != 0 {
@@ -499,7 +499,14 @@ impl Filesystem for CFilesystem {
                 Operation::Fallocate { arg } => match o.fallocate {
                     Some(f) => {
                         let mut fi = fi_fh(arg.fh);
-                        f(r(h), ino, arg.mode as i32, arg.offset as i64, arg.length as i64, fip(&mut fi))
+                        f(
+                            r(h),
+                            ino,
+                            arg.mode as i32,
+                            arg.offset as i64,
+                            arg.length as i64,
+                            fip(&mut fi),
+                        )
                     }
                     None => reply_err(se, h, libc::ENOSYS),
                 },
@@ -545,9 +552,30 @@ impl Filesystem for CFilesystem {
                     Some(f) => f(r(h), ino),
                     None => reply_err(se, h, libc::ENOSYS),
                 },
-                Operation::NotifyReply { .. } => {
-                    // Retrieve replies arrive with notifications (a later issue): nothing waits.
-                    req::take(h);
+                Operation::NotifyReply { arg, data } => {
+                    let cookie = super::ll_notify::take_retrieve(se.id(), request.header.unique);
+                    match (cookie, o.retrieve_reply) {
+                        (Some(c), Some(f)) => {
+                            let mut bufv = BufVec1 {
+                                count: 1,
+                                idx: 0,
+                                off: 0,
+                                buf: [Buf {
+                                    size: data.len(),
+                                    flags: 0,
+                                    mem: data.as_ptr() as *mut c_void,
+                                    fd: -1,
+                                    pos: 0,
+                                    mem_size: data.len(),
+                                }],
+                            };
+                            let p = (&raw mut bufv).cast::<fuse_bufvec>();
+                            f(r(h), c, ino, arg.offset as i64, p)
+                        }
+                        _ => {
+                            req::take(h);
+                        }
+                    }
                 }
                 Operation::CuseInit { .. } => reply_err(se, h, libc::ENOSYS),
                 Operation::Init { .. }

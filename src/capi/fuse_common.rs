@@ -400,12 +400,15 @@ crate::symver!(fuse_loop_cfg_convert, "FUSE_3.12");
 pub unsafe extern "C" fn fuse_set_feature_flag(conn: *mut fuse_conn_info, flag: u64) -> bool {
     crate::ffi_guard!(false, {
         // SAFETY: NULL-checked by as_mut; the caller promises a valid struct otherwise.
-        let Some(conn) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return false };
-        if conn.capable_ext & flag == 0 {
+        let Some(c) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return false };
+        if let Some(se) = super::ll_session::session_for_conn(conn.cast()) {
+            return crate::session::init::set_feature(se, c, flag);
+        }
+        if c.capable_ext & flag == 0 {
             return false;
         }
-        conn.want_ext |= flag;
-        conn.want |= flag as u32;
+        c.want_ext |= flag;
+        c.want |= flag as u32;
         true
     })
 }
@@ -419,9 +422,13 @@ crate::symver!(fuse_set_feature_flag, "FUSE_3.17.3", "fuse_set_feature_flag@FUSE
 pub unsafe extern "C" fn fuse_unset_feature_flag(conn: *mut fuse_conn_info, flag: u64) {
     crate::ffi_guard!((), {
         // SAFETY: NULL-checked by as_mut; the caller promises a valid struct otherwise.
-        let Some(conn) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return };
-        conn.want_ext &= !flag;
-        conn.want &= !(flag as u32);
+        let Some(c) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return };
+        if let Some(se) = super::ll_session::session_for_conn(conn.cast()) {
+            crate::session::init::unset_feature(se, c, flag);
+            return;
+        }
+        c.want_ext &= !flag;
+        c.want &= !(flag as u32);
     })
 }
 crate::symver!(fuse_unset_feature_flag, "FUSE_3.17.3", "fuse_unset_feature_flag@FUSE_3.18");
@@ -460,26 +467,236 @@ unsafe extern "C" {
     ) -> *mut fuse_conn_info_opts;
     /// Applies parsed connection options to `conn` (call it from `init`).
     pub fn fuse_apply_conn_info_opts(opts: *const fuse_conn_info_opts, conn: *mut fuse_conn_info);
-    /// Detaches from the terminal unless `foreground`; returns 0 or -1.
-    pub fn fuse_daemonize(foreground: c_int) -> c_int;
-    /// Frees a poll handle.
-    pub fn fuse_pollhandle_destroy(ph: *mut fuse_pollhandle);
-    /// Total size of the data in a buffer vector.
-    pub fn fuse_buf_size(bufv: *const fuse_bufvec) -> size_t;
-    /// Copies data between buffer vectors; returns bytes copied or -errno.
-    pub fn fuse_buf_copy(
-        dst: *mut fuse_bufvec,
-        src: *mut fuse_bufvec,
-        flags: fuse_buf_copy_flags,
-    ) -> ssize_t;
-    /// Installs handlers that end the session on SIGHUP, SIGINT and SIGTERM.
-    pub fn fuse_set_signal_handlers(se: *mut fuse_session) -> c_int;
-    /// Installs handlers that log a backtrace on fatal signals.
-    pub fn fuse_set_fail_signal_handlers(se: *mut fuse_session) -> c_int;
-    /// Restores the signal handlers replaced by `fuse_set_signal_handlers`.
-    pub fn fuse_remove_signal_handlers(se: *const fuse_session);
-    /// Sets a `FUSE_CONN_FLAG_*` connection flag; returns whether it was accepted.
-    pub fn fuse_set_conn_flag(conn: *mut fuse_conn_info, flag: u64) -> bool;
-    /// Reconciles `want` with `want_ext` after a filesystem changed one of them.
-    pub fn fuse_convert_to_conn_want_ext(conn: *mut fuse_conn_info) -> c_int;
 }
+
+// ------------------------------------------------------------------ daemon, buffers, signals
+
+/// Detaches from the terminal unless `foreground` (fork, new session, cwd `/`, stdio on
+/// /dev/null; the parent exits once the child is set up). Returns 0 or -1.
+///
+/// # Safety
+/// Forks the process: call it before starting threads, as with libfuse.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_daemonize(foreground: c_int) -> c_int {
+    crate::ffi_guard!(-1, { crate::sys::daemonize(foreground != 0) })
+}
+crate::symver!(fuse_daemonize, "FUSE_3.0");
+
+/// Frees a poll handle the library passed to `poll`.
+///
+/// # Safety
+/// `ph` is NULL or such a handle, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_pollhandle_destroy(ph: *mut fuse_pollhandle) {
+    crate::ffi_guard!((), {
+        if !ph.is_null() {
+            // SAFETY: made by Box::into_raw in the dispatcher; the caller gives it back once.
+            drop(unsafe { Box::from_raw(ph.cast::<super::dispatch::PollHandle>()) });
+        }
+    })
+}
+crate::symver!(fuse_pollhandle_destroy, "FUSE_3.0");
+
+/// Total size of the data in a buffer vector.
+///
+/// # Safety
+/// `bufv` is a valid buffer vector of the caller's ABI.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_buf_size(bufv: *const fuse_bufvec) -> size_t {
+    crate::ffi_guard!(0, {
+        if bufv.is_null() {
+            return 0;
+        }
+        // SAFETY: valid by the contract.
+        unsafe { super::buf::buf_size(bufv) }
+    })
+}
+crate::symver!(fuse_buf_size, "FUSE_3.0");
+
+/// Copies data between buffer vectors (memory or file descriptors); returns the bytes copied
+/// or -errno. Splice flags are accepted; the copy is done with read and write.
+///
+/// # Safety
+/// Both are valid buffer vectors of the caller's ABI.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_buf_copy(
+    dst: *mut fuse_bufvec,
+    src: *mut fuse_bufvec,
+    flags: super::abi::BufCopyFlags,
+) -> ssize_t {
+    let _ = flags; // splice hints: data is always copied
+    crate::ffi_guard!(-(libc::EIO as ssize_t), {
+        if dst.is_null() || src.is_null() {
+            return -(libc::EINVAL as ssize_t);
+        }
+        // SAFETY: valid by the contract.
+        unsafe { super::buf::buf_copy(dst, src) }
+    })
+}
+crate::symver!(fuse_buf_copy, "FUSE_3.0");
+
+/// The session the signal handlers end (libfuse keeps one, the last one set).
+static SIGNAL_SESSION: std::sync::atomic::AtomicPtr<crate::session::Session> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// A session being destroyed must not be reachable from a signal handler any more.
+pub(crate) fn forget_signal_session(se: *mut crate::session::Session) {
+    let _ = SIGNAL_SESSION.compare_exchange(
+        se,
+        std::ptr::null_mut(),
+        std::sync::atomic::Ordering::AcqRel,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+extern "C" fn exit_handler(sig: c_int) {
+    let se = SIGNAL_SESSION.load(std::sync::atomic::Ordering::Acquire);
+    // SAFETY: a registered session stays alive until fuse_session_destroy unregisters it;
+    // exit() and set_error() only store atomics, which is async-signal-safe.
+    if let Some(s) = unsafe { se.as_ref() } {
+        s.exit();
+        s.set_error(sig);
+    }
+}
+
+extern "C" fn do_nothing(_sig: c_int) {}
+
+extern "C" fn fail_handler(sig: c_int) {
+    let se = SIGNAL_SESSION.load(std::sync::atomic::Ordering::Acquire);
+    // SAFETY: as in exit_handler.
+    if let Some(s) = unsafe { se.as_ref() } {
+        s.exit();
+    }
+    crate::sys::restore_default_signal(sig);
+    crate::sys::write_stderr_raw(b"fuse: fatal signal received\n");
+    crate::sys::abort();
+}
+
+const TEARDOWN_SIGS: [c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SIGTERM];
+const IGNORE_SIGS: [c_int; 1] = [libc::SIGPIPE];
+const FAIL_SIGS: [c_int; 6] =
+    [libc::SIGILL, libc::SIGTRAP, libc::SIGABRT, libc::SIGBUS, libc::SIGFPE, libc::SIGSEGV];
+
+/// Installs handlers ending the session's loop on SIGHUP, SIGINT and SIGTERM and ignoring
+/// SIGPIPE, where the program left the default action. Returns 0 or -1.
+///
+/// # Safety
+/// `se` is a live session that outlives the handlers (remove them before destroying it).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_set_signal_handlers(se: *mut fuse_session) -> c_int {
+    crate::ffi_guard!(-1, {
+        for sig in TEARDOWN_SIGS {
+            if crate::sys::set_signal_handler(sig, exit_handler as *const () as usize, false)
+                .is_err()
+            {
+                crate::log::err(&format!("Failed to install signal handler for sig {sig}\n"));
+                return -1;
+            }
+        }
+        for sig in IGNORE_SIGS {
+            if crate::sys::set_signal_handler(sig, do_nothing as *const () as usize, false).is_err()
+            {
+                crate::log::err(&format!("Failed to install signal handler for sig {sig}\n"));
+                return -1;
+            }
+        }
+        SIGNAL_SESSION.store(se.cast(), std::sync::atomic::Ordering::Release);
+        0
+    })
+}
+crate::symver!(fuse_set_signal_handlers, "FUSE_3.0");
+
+/// Installs handlers for fatal signals that stop the session and abort with a message.
+///
+/// # Safety
+/// As for `fuse_set_signal_handlers`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_set_fail_signal_handlers(se: *mut fuse_session) -> c_int {
+    crate::ffi_guard!(-1, {
+        for sig in FAIL_SIGS {
+            if crate::sys::set_signal_handler(sig, fail_handler as *const () as usize, false)
+                .is_err()
+            {
+                crate::log::err(&format!("Failed to install signal handler for sig {sig}\n"));
+                return -1;
+            }
+        }
+        SIGNAL_SESSION.store(se.cast(), std::sync::atomic::Ordering::Release);
+        0
+    })
+}
+crate::symver!(fuse_set_fail_signal_handlers, "FUSE_3.17");
+
+/// Restores the default actions of the signals whose handlers are still ours.
+///
+/// # Safety
+/// `se` is the session given to `fuse_set_signal_handlers` (others are logged).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_remove_signal_handlers(se: *const fuse_session) {
+    crate::ffi_guard!((), {
+        let cur = SIGNAL_SESSION.load(std::sync::atomic::Ordering::Acquire);
+        if cur.cast_const().cast::<fuse_session>() != se {
+            crate::log::err("fuse: fuse_remove_signal_handlers: unknown session\n");
+        } else {
+            SIGNAL_SESSION.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Release);
+        }
+        for sig in TEARDOWN_SIGS {
+            let _ = crate::sys::set_signal_handler(sig, exit_handler as *const () as usize, true);
+        }
+        for sig in IGNORE_SIGS {
+            let _ = crate::sys::set_signal_handler(sig, do_nothing as *const () as usize, true);
+        }
+        for sig in FAIL_SIGS {
+            let _ = crate::sys::set_signal_handler(sig, fail_handler as *const () as usize, true);
+        }
+    })
+}
+crate::symver!(fuse_remove_signal_handlers, "FUSE_3.0");
+
+/// Sets a `FUSE_CONN_FLAG_*` flag on the connection; returns whether the flag is known.
+///
+/// # Safety
+/// `conn` is NULL or a valid 3.17+ `fuse_conn_info`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_set_conn_flag(conn: *mut fuse_conn_info, flag: u64) -> bool {
+    crate::ffi_guard!(false, {
+        // SAFETY: NULL-checked; valid by the contract.
+        let Some(c) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return false };
+        match flag {
+            // FUSE_CONN_FLAG_SINGLE_ISSUER sets bit 1 of the bitfield word, NO_INTERRUPT bit 0.
+            f if f == FUSE_CONN_FLAG_SINGLE_ISSUER as u64 => {
+                c.bits |= 2;
+                true
+            }
+            f if f == FUSE_CONN_FLAG_NO_INTERRUPT as u64 => {
+                c.bits |= 1;
+                true
+            }
+            _ => false,
+        }
+    })
+}
+crate::symver!(fuse_set_conn_flag, "FUSE_3.19");
+
+/// Reconciles `want` with `want_ext` after a filesystem changed one of them. 0 or -EINVAL.
+///
+/// # Safety
+/// `conn` is NULL or a valid 3.17+ `fuse_conn_info`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_convert_to_conn_want_ext(conn: *mut fuse_conn_info) -> c_int {
+    crate::ffi_guard!(-libc::EINVAL, {
+        // SAFETY: NULL-checked; valid by the contract.
+        let Some(c) = (unsafe { conn.cast::<ConnInfo>().as_mut() }) else { return -libc::EINVAL };
+        match super::ll_session::session_for_conn(conn.cast()) {
+            Some(se) => match crate::session::init::convert_want(se, c) {
+                Ok(()) => 0,
+                Err(()) => -libc::EINVAL,
+            },
+            None => {
+                c.want_ext = (c.want_ext & !0xffff_ffff) | c.want as u64;
+                0
+            }
+        }
+    })
+}
+crate::symver!(fuse_convert_to_conn_want_ext, "FUSE_3.17");

@@ -7,14 +7,12 @@
 
 use libc::{
     c_char, c_double, c_int, c_uint, c_void, dev_t, flock, gid_t, iovec, mode_t, off_t, pid_t,
-    size_t, ssize_t, stat, statvfs, uid_t,
+    size_t, ssize_t, stat, uid_t,
 };
 
 use super::fuse_common::{
-    fuse_buf, fuse_buf_copy_flags, fuse_bufvec, fuse_conn_info, fuse_file_info, fuse_pollhandle,
-    fuse_session, libfuse_version,
+    fuse_bufvec, fuse_conn_info, fuse_file_info, fuse_pollhandle, fuse_session,
 };
-use super::fuse_opt::fuse_args;
 
 /// The inode number of the filesystem's root.
 pub const FUSE_ROOT_ID: c_int = 1;

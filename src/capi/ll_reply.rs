@@ -8,10 +8,13 @@
 use std::ffi::CStr;
 use std::ptr;
 
-use libc::{c_char, c_double, c_int, c_uint, c_void, flock, gid_t, iovec, off_t, size_t, stat, statvfs};
+use libc::{
+    c_char, c_double, c_int, c_uint, c_void, flock, gid_t, iovec, off_t, size_t, stat, statvfs,
+};
 
+use super::abi::BufCopyFlags;
 use super::abi::FileInfo;
-use super::fuse_common::{fuse_buf_copy_flags, fuse_bufvec, fuse_file_info};
+use super::fuse_common::{fuse_bufvec, fuse_file_info};
 use super::fuse_lowlevel::{fuse_ctx, fuse_entry_param, fuse_interrupt_func_t, fuse_req_t};
 use crate::codec::{as_bytes, reply as enc};
 use crate::kernel::*;
@@ -190,7 +193,11 @@ crate::symver!(fuse_reply_create, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `attr` is valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_reply_attr(req: fuse_req_t, attr: *const stat, attr_timeout: c_double) -> c_int {
+pub unsafe extern "C" fn fuse_reply_attr(
+    req: fuse_req_t,
+    attr: *const stat,
+    attr_timeout: c_double,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: NULL-checked; valid by the contract.
         let Some(st) = (unsafe { attr.as_ref() }) else {
@@ -267,7 +274,11 @@ crate::symver!(fuse_reply_write, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `buf` holds `size` bytes (or `size` is 0).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_reply_buf(req: fuse_req_t, buf: *const c_char, size: size_t) -> c_int {
+pub unsafe extern "C" fn fuse_reply_buf(
+    req: fuse_req_t,
+    buf: *const c_char,
+    size: size_t,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         let data: &[u8] = if size == 0 || buf.is_null() {
             &[]
@@ -288,8 +299,9 @@ crate::symver!(fuse_reply_buf, "FUSE_3.0");
 pub unsafe extern "C" fn fuse_reply_data(
     req: fuse_req_t,
     bufv: *mut fuse_bufvec,
-    _flags: fuse_buf_copy_flags,
+    flags: BufCopyFlags,
 ) -> c_int {
+    let _ = flags; // splice hints: data is always copied
     crate::ffi_guard!(-libc::EIO, {
         if bufv.is_null() {
             return reply_parts(req, "fuse_reply_data", -libc::EINVAL, &[]);
@@ -409,13 +421,14 @@ crate::symver!(fuse_reply_bmap, "FUSE_3.0");
 /// `buf` is NULL or holds `bufsize` writable bytes; `name` is a C string; `stbuf` is valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_add_direntry(
-    _req: fuse_req_t,
+    req: fuse_req_t,
     buf: *mut c_char,
     bufsize: size_t,
     name: *const c_char,
     stbuf: *const stat,
     off: off_t,
 ) -> size_t {
+    let _ = req; // entries do not depend on the request
     crate::ffi_guard!(0, {
         if name.is_null() {
             return 0;
@@ -441,13 +454,14 @@ crate::symver!(fuse_add_direntry, "FUSE_3.0");
 /// As for `fuse_add_direntry`; `e` is valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_add_direntry_plus(
-    _req: fuse_req_t,
+    req: fuse_req_t,
     buf: *mut c_char,
     bufsize: size_t,
     name: *const c_char,
     e: *const fuse_entry_param,
     off: off_t,
 ) -> size_t {
+    let _ = req; // entries do not depend on the request
     crate::ffi_guard!(0, {
         if name.is_null() {
             return 0;
@@ -485,10 +499,14 @@ pub unsafe extern "C" fn fuse_reply_ioctl_retry(
                 return None;
             }
             // SAFETY: the array holds n iovecs by the contract.
-            Some((0..n).map(|i| unsafe {
-                let e = &*iov.add(i);
-                fuse_ioctl_iovec { base: e.iov_base as u64, len: e.iov_len as u64 }
-            }).collect())
+            Some(
+                (0..n)
+                    .map(|i| unsafe {
+                        let e = &*iov.add(i);
+                        fuse_ioctl_iovec { base: e.iov_base as u64, len: e.iov_len as u64 }
+                    })
+                    .collect(),
+            )
         };
         let (Some(vi), Some(vo)) = (conv(in_iov, in_count), conv(out_iov, out_count)) else {
             return reply_parts(req, "fuse_reply_ioctl_retry", -libc::EINVAL, &[]);
@@ -499,7 +517,9 @@ pub unsafe extern "C" fn fuse_reply_ioctl_retry(
             in_iovs: in_count as u32,
             out_iovs: out_count as u32,
         };
-        let bytes = |v: &[fuse_ioctl_iovec]| -> Vec<u8> { v.iter().flat_map(|e| as_bytes(e).to_vec()).collect() };
+        let bytes = |v: &[fuse_ioctl_iovec]| -> Vec<u8> {
+            v.iter().flat_map(|e| as_bytes(e).to_vec()).collect()
+        };
         let (bi, bo) = (bytes(&vi), bytes(&vo));
         reply_parts(req, "fuse_reply_ioctl_retry", 0, &[as_bytes(&out), &bi, &bo])
     })
@@ -511,7 +531,12 @@ crate::symver!(fuse_reply_ioctl_retry, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `buf` holds `size` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_reply_ioctl(req: fuse_req_t, result: c_int, buf: *const c_void, size: size_t) -> c_int {
+pub unsafe extern "C" fn fuse_reply_ioctl(
+    req: fuse_req_t,
+    result: c_int,
+    buf: *const c_void,
+    size: size_t,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         let out = fuse_ioctl_out { result, ..Default::default() };
         let data: &[u8] = if size == 0 || buf.is_null() {
@@ -530,7 +555,12 @@ crate::symver!(fuse_reply_ioctl, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `iov` holds `count` valid iovecs.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_reply_ioctl_iov(req: fuse_req_t, result: c_int, iov: *const iovec, count: c_int) -> c_int {
+pub unsafe extern "C" fn fuse_reply_ioctl_iov(
+    req: fuse_req_t,
+    result: c_int,
+    iov: *const iovec,
+    count: c_int,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         let out = fuse_ioctl_out { result, ..Default::default() };
         // SAFETY: forwarded contract.
@@ -569,7 +599,7 @@ pub unsafe extern "C" fn fuse_reply_lseek(req: fuse_req_t, off: off_t) -> c_int 
         reply_parts(req, "fuse_reply_lseek", 0, &[as_bytes(&out)])
     })
 }
-crate::symver!(fuse_reply_lseek, "FUSE_3.4");
+crate::symver!(fuse_reply_lseek, "FUSE_3.0");
 
 /// Answers statx.
 ///
@@ -640,7 +670,11 @@ crate::symver!(fuse_req_ctx, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `list` holds `size` entries.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_req_getgroups(req: fuse_req_t, size: c_int, list: *mut gid_t) -> c_int {
+pub unsafe extern "C" fn fuse_req_getgroups(
+    req: fuse_req_t,
+    size: c_int,
+    list: *mut gid_t,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         let Some((pid, sent)) = req::with(handle(req), |d| (d.ctx.pid, d.groups.clone())) else {
             return refused("fuse_req_getgroups");
@@ -669,7 +703,11 @@ crate::symver!(fuse_req_getgroups, "FUSE_3.0");
 /// # Safety
 /// `req` is a live request handle; `func` may be called from the session's threads.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_req_interrupt_func(req: fuse_req_t, func: fuse_interrupt_func_t, data: *mut c_void) {
+pub unsafe extern "C" fn fuse_req_interrupt_func(
+    req: fuse_req_t,
+    func: fuse_interrupt_func_t,
+    data: *mut c_void,
+) {
     crate::ffi_guard!((), {
         let hook = func.map(|f| InterruptHook { func: f as usize, data: data as usize });
         let Some(already) = req::with(handle(req), |d| {

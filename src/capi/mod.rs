@@ -27,12 +27,15 @@ macro_rules! ffi_guard {
 
 pub mod abi;
 pub mod buf;
-pub mod dispatch;
 pub mod cuse_lowlevel;
+pub mod dispatch;
 pub mod fuse_common;
 pub mod fuse_log;
 pub mod fuse_lowlevel;
 pub mod libfuse_config;
+pub mod ll_notify;
+pub mod ll_reply;
+pub mod ll_session;
 
 static IMAGE_PRE_317: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

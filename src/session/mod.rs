@@ -6,6 +6,7 @@
 //! transport through [`Channel`] (the device fd, or a program's custom I/O callbacks).
 
 pub mod init;
+pub mod mt;
 pub mod opts;
 pub mod req;
 
@@ -317,12 +318,21 @@ impl Session {
     // ---------------------------------------------------------------- sending
 
     /// Write one message (header first) to the kernel. Fills in the header's length.
-    pub fn send(&self, fd: i32, header: &mut fuse_out_header, parts: &[&[u8]]) -> Result<(), Errno> {
-        let len = std::mem::size_of::<fuse_out_header>() + parts.iter().map(|p| p.len()).sum::<usize>();
+    pub fn send(
+        &self,
+        fd: i32,
+        header: &mut fuse_out_header,
+        parts: &[&[u8]],
+    ) -> Result<(), Errno> {
+        let len =
+            std::mem::size_of::<fuse_out_header>() + parts.iter().map(|p| p.len()).sum::<usize>();
         header.len = len as u32;
         if self.debug() {
             if header.unique == 0 {
-                crate::log::debug(&format!("NOTIFY: code={} length={}\n", header.error, header.len));
+                crate::log::debug(&format!(
+                    "NOTIFY: code={} length={}\n",
+                    header.error, header.len
+                ));
             } else if header.error != 0 {
                 crate::log::debug(&format!(
                     "   unique: {}, error: {} ({}), outsize: {}\n",
@@ -348,7 +358,10 @@ impl Session {
             Err(e) => {
                 // ENOENT: the request was interrupted and the kernel no longer waits for it.
                 if !self.exited() && e != libc::ENOENT {
-                    crate::log::err(&format!("fuse: writing device: {}\n", crate::sys::strerror(e)));
+                    crate::log::err(&format!(
+                        "fuse: writing device: {}\n",
+                        crate::sys::strerror(e)
+                    ));
                 }
                 Err(e)
             }
@@ -383,7 +396,33 @@ impl Session {
             if buf.len() < want {
                 buf.resize(want, 0);
             }
-            let res = self.channel.read().read(self.fd(), buf);
+            let res = self.receive_into(buf);
+            if res == -(libc::EINVAL as isize) && self.bufsize() > buf.len() {
+                continue;
+            }
+            return res;
+        }
+    }
+
+    /// Read one request into `buf` as it is. Returns its length, 0 when the session ended
+    /// (unmounted or exited), or -errno.
+    pub fn receive_into(&self, buf: &mut [u8]) -> isize {
+        self.receive_into_fd(buf, self.fd())
+    }
+
+    /// Read one request from device fd `fd` (a clone, in the multithreaded loop), growing
+    /// `buf` to the session's buffer size.
+    pub fn receive_fd(&self, buf: &mut Vec<u8>, fd: i32) -> isize {
+        let want = self.bufsize();
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        self.receive_into_fd(buf, fd)
+    }
+
+    fn receive_into_fd(&self, buf: &mut [u8], fd: i32) -> isize {
+        loop {
+            let res = self.channel.read().read(fd, buf);
             if self.exited() {
                 return 0;
             }
@@ -393,14 +432,15 @@ impl Session {
                     return -(libc::EIO as isize);
                 }
                 Ok(n) => return n as isize,
+                // The request was interrupted before we read it: read the next one.
                 Err(libc::ENOENT) => continue,
-                Err(libc::EINVAL) if self.bufsize() > buf.len() => continue,
                 Err(libc::ENODEV) => {
+                    // Unmounted, or the connection was aborted.
                     self.exit();
                     return 0;
                 }
                 Err(e) => {
-                    if e != libc::EINTR && e != libc::EAGAIN {
+                    if e != libc::EINTR && e != libc::EAGAIN && e != libc::EINVAL {
                         crate::log::err(&format!(
                             "fuse: reading device: {}\n",
                             crate::sys::strerror(e)
@@ -471,7 +511,11 @@ impl Session {
             return;
         }
         let dctx = DecodeCtx {
-            proto_minor: if self.got_init() { self.proto_minor() } else { kernel::FUSE_KERNEL_MINOR_VERSION },
+            proto_minor: if self.got_init() {
+                self.proto_minor()
+            } else {
+                kernel::FUSE_KERNEL_MINOR_VERSION
+            },
             setxattr_ext: self.want_ext() & crate::capi::fuse_common::FUSE_CAP_SETXATTR_EXT != 0,
         };
         let request = match request::decode(buf, dctx) {
@@ -554,11 +598,6 @@ impl Session {
         self.want_ext.store(want_ext, Ordering::Release);
         self.bufsize.store(bufsize, Ordering::Release);
         self.got_init.store(true, Ordering::Release);
-    }
-
-    /// Refresh the cached capability set after a change of `want_ext`.
-    pub(crate) fn cache_want_ext(&self, want_ext: u64) {
-        self.want_ext.store(want_ext, Ordering::Release);
     }
 
     /// The single-threaded loop: receive and process until unmounted or told to exit.

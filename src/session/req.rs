@@ -193,7 +193,12 @@ pub fn drop_session(session: usize) -> usize {
 
 /// Number of outstanding requests of `session`.
 pub fn outstanding(session: usize) -> usize {
-    TABLE.lock().slots.iter().filter(|s| s.data.as_ref().is_some_and(|d| d.session == session)).count()
+    TABLE
+        .lock()
+        .slots
+        .iter()
+        .filter(|s| s.data.as_ref().is_some_and(|d| d.session == session))
+        .count()
 }
 
 #[cfg(test)]

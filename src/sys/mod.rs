@@ -68,13 +68,154 @@ pub fn last_errno() -> i32 {
 
 /// The C library's message for an errno.
 pub fn strerror(e: i32) -> String {
-    std::io::Error::from_raw_os_error(e).to_string().split(" (os error").next().unwrap_or("").to_string()
+    std::io::Error::from_raw_os_error(e)
+        .to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// The supplementary groups of thread `pid`, from /proc (libfuse's fuse_req_getgroups).
 pub fn proc_groups(pid: i32) -> Result<Vec<u32>, i32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status"))
-        .map_err(|_| libc::EIO)?;
+    let text =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status")).map_err(|_| libc::EIO)?;
     let line = text.lines().find(|l| l.starts_with("Groups:")).ok_or(libc::EIO)?;
     Ok(line["Groups:".len()..].split_whitespace().filter_map(|g| g.parse().ok()).collect())
+}
+
+/// Whether `fd` is an open descriptor.
+pub fn fd_is_open(fd: i32) -> bool {
+    nix::fcntl::fcntl(
+        // SAFETY: only queried, never closed or kept.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+        nix::fcntl::FcntlArg::F_GETFD,
+    )
+    .is_ok()
+}
+
+/// libfuse's `fuse_daemonize`: unless `foreground`, fork; the parent waits until the child has
+/// detached (setsid, cwd `/`, stdio on /dev/null) and exits 0. Returns 0 or -1.
+pub fn daemonize(foreground: bool) -> i32 {
+    use nix::unistd::{ForkResult, fork, pipe, setsid};
+    if foreground {
+        let _ = nix::unistd::chdir("/");
+        return 0;
+    }
+    let (rd, wr) = match pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            crate::log::err(&format!("fuse_daemonize: pipe: {}\n", strerror(e as i32)));
+            return -1;
+        }
+    };
+    // SAFETY: libfuse's contract for fuse_daemonize: called before the program starts threads,
+    // so the child may run arbitrary code after fork.
+    match unsafe { fork() } {
+        Err(e) => {
+            crate::log::err(&format!("fuse_daemonize: fork: {}\n", strerror(e as i32)));
+            return -1;
+        }
+        Ok(ForkResult::Parent { .. }) => {
+            let mut b = [0u8; 1];
+            let _ = nix::unistd::read(&rd, &mut b);
+            // SAFETY: _exit ends the parent without running the program's atexit handlers,
+            // as libfuse does.
+            unsafe { libc::_exit(0) };
+        }
+        Ok(ForkResult::Child) => {}
+    }
+    if let Err(e) = setsid() {
+        crate::log::err(&format!("fuse_daemonize: setsid: {}\n", strerror(e as i32)));
+        return -1;
+    }
+    let _ = nix::unistd::chdir("/");
+    if let Ok(null) =
+        nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
+    {
+        use std::os::fd::AsRawFd;
+        let n = null.as_raw_fd();
+        // SAFETY: dup2 onto the standard descriptors; `null` stays owned and is closed on drop
+        // unless it is one of them.
+        unsafe {
+            libc::dup2(n, 0);
+            libc::dup2(n, 1);
+            libc::dup2(n, 2);
+        }
+        if n <= 2 {
+            std::mem::forget(null);
+        }
+    }
+    let _ = nix::unistd::write(&wr, &[1u8]);
+    0
+}
+
+/// Install `handler` (an `extern "C" fn(c_int)` as an address) for `sig` if its current action
+/// is the default; with `remove`, put back the default if the current handler is `handler`.
+pub fn set_signal_handler(sig: i32, handler: usize, remove: bool) -> Result<(), i32> {
+    // SAFETY: sigaction with a zeroed struct is the documented way to query; the handler
+    // address is an `extern "C" fn(c_int)` supplied by our own code.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(sig, std::ptr::null(), &mut old) == -1 {
+            let e = last_errno();
+            crate::log::err(&format!("fuse: cannot get old signal handler: {}\n", strerror(e)));
+            return Err(e);
+        }
+        let expected = if remove { handler } else { libc::SIG_DFL };
+        if old.sa_sigaction != expected {
+            return Ok(());
+        }
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = if remove { libc::SIG_DFL } else { handler };
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        if libc::sigaction(sig, &sa, std::ptr::null_mut()) == -1 {
+            let e = last_errno();
+            crate::log::err(&format!("fuse: cannot set signal handler: {}\n", strerror(e)));
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Put back the default action of `sig` (async-signal-safe).
+pub fn restore_default_signal(sig: i32) {
+    // SAFETY: signal(2) with SIG_DFL is async-signal-safe and touches no memory of ours.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
+}
+
+/// write(2) to stderr, for signal handlers.
+pub fn write_stderr_raw(msg: &[u8]) {
+    // SAFETY: write(2) of a valid slice; async-signal-safe.
+    unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+}
+
+/// abort(3).
+pub fn abort() -> ! {
+    std::process::abort()
+}
+
+/// FUSE_DEV_IOC_CLONE: attach `fd` (a fresh /dev/fuse) to the connection of `master`.
+pub fn ioctl_clone(fd: i32, master: i32) -> Result<(), i32> {
+    let m: u32 = master as u32;
+    // SAFETY: FUSE_DEV_IOC_CLONE reads one u32 from the pointer, which outlives the call.
+    let r = unsafe { libc::ioctl(fd, crate::kernel::ioctl::FUSE_DEV_IOC_CLONE, &m) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// poll(2) on two fds for input: (first readable, second readable). Err is the errno.
+pub fn poll2(a: i32, b: i32) -> Result<(bool, bool), i32> {
+    let mut fds = [
+        libc::pollfd { fd: a, events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: b, events: libc::POLLIN, revents: 0 },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd for the whole call.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // An error or hangup on the device (unmounted) counts as readable: read() reports it.
+    let ready = |p: &libc::pollfd| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0;
+    Ok((ready(&fds[0]), ready(&fds[1])))
 }
