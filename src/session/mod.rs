@@ -465,7 +465,7 @@ impl Session {
         };
         if self.debug() {
             crate::log::debug(&format!(
-                "dev unique: {}, opcode: {} ({}), nodeid: {}, insize: {}, pid: {}\n",
+                "unique: {}, opcode: {} ({}), nodeid: {}, insize: {}, pid: {}\n",
                 header.unique,
                 kernel::opcode::name(header.opcode),
                 header.opcode,
