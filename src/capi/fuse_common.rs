@@ -699,4 +699,4 @@ pub unsafe extern "C" fn fuse_convert_to_conn_want_ext(conn: *mut fuse_conn_info
         }
     })
 }
-crate::symver!(fuse_convert_to_conn_want_ext, "FUSE_3.17");
+crate::symver!(fuse_convert_to_conn_want_ext, "FUSE_3.17.3");

@@ -743,7 +743,7 @@ crate::symver!(fuse_req_interrupted, "FUSE_3.0");
 pub unsafe extern "C" fn fuse_req_is_uring(_req: fuse_req_t) -> bool {
     false
 }
-crate::symver!(fuse_req_is_uring, "FUSE_3.17");
+crate::symver!(fuse_req_is_uring, "FUSE_3.18");
 
 /// The request's io_uring payload buffer: -ENOTSUP without io_uring.
 ///
@@ -758,7 +758,7 @@ pub unsafe extern "C" fn fuse_req_get_payload(
 ) -> c_int {
     -libc::ENOTSUP
 }
-crate::symver!(fuse_req_get_payload, "FUSE_3.17");
+crate::symver!(fuse_req_get_payload, "FUSE_3.18");
 
 /// Number of security contexts the request carries.
 ///
