@@ -119,3 +119,117 @@ fn install_script_stages_a_usable_prefix() {
     let ldd = run_ok(Command::new("ldd").arg(&exe).env("LD_LIBRARY_PATH", &libdir), T).unwrap();
     assert!(ldd.stdout.contains("opt/ff/lib/libfuse3.so.4"), "{}", ldd.stdout);
 }
+
+/// What notes_ll does with a fixed sequence of file operations, one line per step.
+fn notes_session(mnt: &std::path::Path) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let m = mnt.to_path_buf();
+    common::mount::with_timeout("notes_ll file operations", Duration::from_secs(30), move || {
+        let mut log = Vec::new();
+        let mut note = |what: &str, r: std::io::Result<String>| {
+            log.push(match r {
+                Ok(v) => format!("{what}: ok {v}"),
+                Err(e) => format!("{what}: errno {}", e.raw_os_error().unwrap_or(-1)),
+            })
+        };
+        let p = |n: &str| m.join(n);
+        note("write", std::fs::write(p("a"), b"hello\n").map(|_| String::new()));
+        note(
+            "append",
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(p("a"))
+                .and_then(|mut f| f.write_all(b"world\n"))
+                .map(|_| String::new()),
+        );
+        note("read", std::fs::read_to_string(p("a")));
+        note("size", std::fs::metadata(p("a")).map(|md| md.len().to_string()));
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        note("write big", std::fs::write(p("big"), &big).map(|_| String::new()));
+        note("read big", std::fs::read(p("big")).map(|v| (v == big).to_string()));
+        note(
+            "pread",
+            std::fs::File::open(p("big")).and_then(|mut f| {
+                f.seek(SeekFrom::Start(123_457))?;
+                let mut b = [0u8; 4];
+                f.read_exact(&mut b)?;
+                Ok(format!("{b:?}"))
+            }),
+        );
+        note("rename", std::fs::rename(p("a"), p("b")).map(|_| String::new()));
+        note("old name", std::fs::metadata(p("a")).map(|_| String::new()));
+        note(
+            "truncate",
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(p("b"))
+                .and_then(|f| f.set_len(3))
+                .map(|_| String::new()),
+        );
+        note("read truncated", std::fs::read_to_string(p("b")));
+        note("mkdir", std::fs::create_dir(p("d")).map(|_| String::new()));
+        let mut names: Vec<String> = std::fs::read_dir(&m)
+            .map(|d| {
+                d.filter_map(|e| e.ok()).map(|e| e.file_name().into_string().unwrap()).collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        note("readdir", Ok(names.join(",")));
+        note("unlink", std::fs::remove_file(p("big")).map(|_| String::new()));
+        note("unlink missing", std::fs::remove_file(p("big")).map(|_| String::new()));
+        log
+    })
+    .unwrap_or_else(|e| vec![e])
+}
+
+/// c-examples/notes_ll.c (the demo's filesystem) does the same on Debian's libfuse, built
+/// against Debian's headers, and on ours, built against Debian's headers and against ours.
+#[test]
+fn notes_ll_behaves_the_same_on_debian_and_ours() {
+    use common::mount::{Lib, MountGuard};
+    let lib = target_profile_dir();
+    let dir = scratch_dir("c_examples-notes");
+    let src = repo_root().join("c-examples/notes_ll.c");
+    let deb_exe = dir.join("notes_deb");
+    let ours_exe = dir.join("notes_ours");
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&deb_exe)
+            .arg(&src)
+            .args(pkg_config(None)),
+        T,
+    )
+    .unwrap();
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&ours_exe)
+            .arg(&src)
+            .args(pkg_config(Some(&lib))),
+        T,
+    )
+    .unwrap();
+    let mut results = Vec::new();
+    for (exe, l) in [(&deb_exe, Lib::System), (&deb_exe, Lib::Ours), (&ours_exe, Lib::Ours)] {
+        let mnt =
+            dir.join(format!("mnt-{}-{}", exe.file_name().unwrap().to_str().unwrap(), l.name()));
+        std::fs::create_dir_all(&mnt).unwrap();
+        let g = MountGuard::start(Command::new(exe).arg("-f").arg(&mnt), &mnt, l, T)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = notes_session(&mnt);
+        let (status, o, e) = g.unmount().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success(), "{} on {}: exit {status}\n{o}{e}", exe.display(), l.name());
+        results.push(r);
+    }
+    let expect_ok = ["write", "append", "read", "write big", "read big", "rename", "truncate"];
+    for step in expect_ok {
+        assert!(
+            results[0].iter().any(|l| l.starts_with(&format!("{step}: ok"))),
+            "reference run: {step} failed: {:#?}",
+            results[0]
+        );
+    }
+    assert_eq!(results[0], results[1], "Debian-built binary: Debian's libfuse vs ours");
+    assert_eq!(results[0], results[2], "Debian's libfuse vs our headers and library");
+}
