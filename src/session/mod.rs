@@ -10,6 +10,9 @@ pub mod mt;
 pub mod opts;
 pub mod req;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::IoSlice;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -372,10 +375,11 @@ impl Session {
     /// `error` here is already negated, as it goes on the wire) and payload `parts`.
     /// Returns 0 or a negative errno, as `fuse_reply_*` do.
     pub fn reply_raw(&self, data: &ReqData, error: i32, parts: &[&[u8]]) -> i32 {
-        let (error, replaced) = enc::checked_error(error);
+        let (checked, replaced) = enc::checked_error(error);
         if replaced {
-            crate::log::err(&format!("fuse: bad error value: {}\n", -error_orig(error, parts)));
+            crate::log::err(&format!("fuse: bad error value: {error}\n"));
         }
+        let error = checked;
         if data.no_reply {
             return 0;
         }
@@ -558,7 +562,12 @@ impl Session {
                     self.reply_raw(&data, -libc::ENOSYS, &[]);
                     return;
                 }
-                self.interrupt(arg.unique);
+                if !self.interrupt(arg.unique) {
+                    // Not (or no longer) outstanding here: let the kernel queue it again, as
+                    // libfuse does, in case the request is still on its way to a worker.
+                    data.no_reply = false;
+                    self.reply_raw(&data, -libc::EAGAIN, &[]);
+                }
             }
             request::Operation::Unknown { .. } => {
                 self.reply_raw(&data, -libc::ENOSYS, &[]);
@@ -580,8 +589,9 @@ impl Session {
         let _ = self.take_mountpoint();
     }
 
-    fn interrupt(&self, unique: u64) {
-        let Some(h) = req::find_unique(self.id(), unique) else { return };
+    /// Mark request `unique` interrupted and run its hook. False if it is not outstanding.
+    fn interrupt(&self, unique: u64) -> bool {
+        let Some(h) = req::find_unique(self.id(), unique) else { return false };
         let hook = req::with(h, |d| {
             d.interrupted.store(true, Ordering::Release);
             *d.hook.lock()
@@ -590,6 +600,7 @@ impl Session {
         if let Some(hook) = hook {
             self.with_fs(|fs| fs.interrupt(hook, h));
         }
+        true
     }
 
     /// Note that INIT was answered, with the negotiated values.
@@ -633,10 +644,6 @@ impl Session {
             crate::sys::close_fd(fd);
         }
     }
-}
-
-fn error_orig(sent: i32, _parts: &[&[u8]]) -> i32 {
-    sent
 }
 
 /// Copy a wire struct's bytes (for building reply payloads).
