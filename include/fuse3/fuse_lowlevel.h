@@ -140,11 +140,6 @@ enum fuse_notify_entry_flags {
 struct fuse_req;
 
 /**
- * A request handle, answered by exactly one `fuse_reply_*` call.
- */
-typedef struct fuse_req *fuse_req_t;
-
-/**
  * An inode number as the filesystem sees it.
  */
 typedef uint64_t fuse_ino_t;
@@ -153,6 +148,11 @@ typedef uint64_t fuse_ino_t;
  * Called by the teardown watchdog when it fires.
  */
 typedef void (*fuse_timeout_cb)(void *data);
+
+/**
+ * A request handle, answered by exactly one `fuse_reply_*` call.
+ */
+typedef struct fuse_req *fuse_req_t;
 
 /**
  * What lookup, mknod, mkdir, symlink, link and create answer with.
@@ -577,16 +577,6 @@ struct fuse_cmdline_opts {
 };
 
 /**
- * Registers `fd` as a passthrough backing file; returns its backing id or -errno.
- */
-extern int fuse_passthrough_open(fuse_req_t req, int fd);
-
-/**
- * Releases a backing id from `fuse_passthrough_open`.
- */
-extern int fuse_passthrough_close(fuse_req_t req, int backing_id);
-
-/**
  * Asks the kernel for cached data; the answer arrives through `retrieve_reply`.
  */
 extern int fuse_lowlevel_notify_retrieve(struct fuse_session *se,
@@ -912,6 +902,23 @@ int fuse_req_secctx_next(fuse_req_t req,
                          const char **name,
                          const char **value,
                          uint32_t *value_len);
+
+/**
+ * Registers `fd` as the backing file of a passthrough open; returns the backing id (> 0) to
+ * put in `fi->backing_id`, or 0 on failure (logged), as libfuse does.
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_passthrough_open(fuse_req_t req, int fd);
+
+/**
+ * Unregisters a backing id from `fuse_passthrough_open`. 0 or -1 (logged).
+ *
+ * # Safety
+ * `req` is a live request handle.
+ */
+int fuse_passthrough_close(fuse_req_t req, int backing_id);
 
 /**
  * Creates a session (3.17+ entry point, called by the `fuse_session_new` inline wrapper).

@@ -510,10 +510,6 @@ const _: () = assert!(std::mem::size_of::<fuse_entry_param>() == 176);
 
 #[allow(improper_ctypes)]
 unsafe extern "C" {
-    /// Registers `fd` as a passthrough backing file; returns its backing id or -errno.
-    pub fn fuse_passthrough_open(req: fuse_req_t, fd: c_int) -> c_int;
-    /// Releases a backing id from `fuse_passthrough_open`.
-    pub fn fuse_passthrough_close(req: fuse_req_t, backing_id: c_int) -> c_int;
     /// Asks the kernel for cached data; the answer arrives through `retrieve_reply`.
     pub fn fuse_lowlevel_notify_retrieve(
         se: *mut fuse_session,

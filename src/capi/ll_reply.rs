@@ -846,3 +846,49 @@ pub unsafe extern "C" fn fuse_req_secctx_next(
     })
 }
 crate::symver!(fuse_req_secctx_next, "FUSE_3.19");
+
+/// Registers `fd` as the backing file of a passthrough open; returns the backing id (> 0) to
+/// put in `fi->backing_id`, or 0 on failure (logged), as libfuse does.
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_passthrough_open(req: fuse_req_t, fd: c_int) -> c_int {
+    crate::ffi_guard!(0, {
+        let Some(dev) = peek(req, |se, d| if d.fd >= 0 { d.fd } else { se.fd() }) else {
+            refused("fuse_passthrough_open");
+            return 0;
+        };
+        match crate::sys::ioctl_backing_open(dev, fd) {
+            Ok(id) if id > 0 => id,
+            Ok(_) => 0,
+            Err(e) => {
+                crate::log::err(&format!("fuse: passthrough_open: {}\n", crate::sys::strerror(e)));
+                0
+            }
+        }
+    })
+}
+crate::symver!(fuse_passthrough_open, "FUSE_3.17");
+
+/// Unregisters a backing id from `fuse_passthrough_open`. 0 or -1 (logged).
+///
+/// # Safety
+/// `req` is a live request handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_passthrough_close(req: fuse_req_t, backing_id: c_int) -> c_int {
+    crate::ffi_guard!(-1, {
+        let Some(dev) = peek(req, |se, d| if d.fd >= 0 { d.fd } else { se.fd() }) else {
+            refused("fuse_passthrough_close");
+            return -1;
+        };
+        match crate::sys::ioctl_backing_close(dev, backing_id) {
+            Ok(r) => r,
+            Err(e) => {
+                crate::log::err(&format!("fuse: passthrough_close: {}\n", crate::sys::strerror(e)));
+                -1
+            }
+        }
+    })
+}
+crate::symver!(fuse_passthrough_close, "FUSE_3.17");

@@ -219,3 +219,19 @@ pub fn poll2(a: i32, b: i32) -> Result<(bool, bool), i32> {
     let ready = |p: &libc::pollfd| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0;
     Ok((ready(&fds[0]), ready(&fds[1])))
 }
+
+/// FUSE_DEV_IOC_BACKING_OPEN: register `fd` as a passthrough backing file; the backing id.
+pub fn ioctl_backing_open(dev: i32, fd: i32) -> Result<i32, i32> {
+    let map = crate::kernel::fuse_backing_map { fd, flags: 0, padding: 0 };
+    // SAFETY: the ioctl reads one fuse_backing_map from the pointer, which outlives the call.
+    let r = unsafe { libc::ioctl(dev, crate::kernel::ioctl::FUSE_DEV_IOC_BACKING_OPEN, &map) };
+    if r < 0 { Err(last_errno()) } else { Ok(r) }
+}
+
+/// FUSE_DEV_IOC_BACKING_CLOSE: unregister a backing id.
+pub fn ioctl_backing_close(dev: i32, id: i32) -> Result<i32, i32> {
+    let v: u32 = id as u32;
+    // SAFETY: the ioctl reads one u32 from the pointer, which outlives the call.
+    let r = unsafe { libc::ioctl(dev, crate::kernel::ioctl::FUSE_DEV_IOC_BACKING_CLOSE, &v) };
+    if r < 0 { Err(last_errno()) } else { Ok(r) }
+}
