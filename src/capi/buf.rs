@@ -192,7 +192,7 @@ unsafe fn fd_to_fd(
 unsafe fn copy_one(dst: &Buf, dst_off: usize, src: &Buf, src_off: usize, len: usize) -> isize {
     let src_fd = src.flags & BUF_IS_FD != 0;
     let dst_fd = dst.flags & BUF_IS_FD != 0;
-    // SAFETY (all branches): forwarded contract.
+    // SAFETY: forwarded contract, for all branches.
     unsafe {
         match (src_fd, dst_fd) {
             (false, false) => {

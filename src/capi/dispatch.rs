@@ -120,7 +120,7 @@ impl Filesystem for CFilesystem {
                 set_req_umask(h, umask);
             }
         };
-        // SAFETY (for every call below): each callback is the program's own, called with a
+        // SAFETY: for every call below: each callback is the program's own, called with a
         // live request handle, pointers into the request message or into locals that outlive
         // the call, as libfuse's callbacks are specified.
         unsafe {

@@ -690,7 +690,7 @@ pub unsafe extern "C" fn fuse_convert_to_conn_want_ext(conn: *mut fuse_conn_info
         match super::ll_session::session_for_conn(conn.cast()) {
             Some(se) => match crate::session::init::convert_want(se, c) {
                 Ok(()) => 0,
-                Err(()) => -libc::EINVAL,
+                Err(_) => -libc::EINVAL,
             },
             None => {
                 c.want_ext = (c.want_ext & !0xffff_ffff) | c.want as u64;

@@ -226,8 +226,8 @@ pub unsafe extern "C" fn fuse_lowlevel_notify_store(
 crate::symver!(fuse_lowlevel_notify_store, "FUSE_3.0");
 
 /// Outstanding retrieve requests: (session, notify unique) → cookie.
-static RETRIEVES: Lazy<Mutex<(u64, HashMap<(usize, u64), usize>)>> =
-    Lazy::new(|| Mutex::new((1, HashMap::new())));
+type RetrieveTable = (u64, HashMap<(usize, u64), usize>);
+static RETRIEVES: Lazy<Mutex<RetrieveTable>> = Lazy::new(|| Mutex::new((1, HashMap::new())));
 
 /// The cookie of the retrieve the kernel answers with NOTIFY_REPLY `unique`, if any.
 pub fn take_retrieve(session: usize, unique: u64) -> Option<*mut c_void> {

@@ -348,8 +348,8 @@ crate::symver!(fuse_session_fd, "FUSE_3.0");
 /// `se` is a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_session_exit(se: *mut fuse_session) {
-    // SAFETY: the caller's contract.
     crate::ffi_guard!((), {
+        // SAFETY: the caller's contract.
         if let Some(s) = unsafe { session(se) } {
             s.exit()
         }
@@ -363,8 +363,8 @@ crate::symver!(fuse_session_exit, "FUSE_3.0");
 /// `se` is a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_session_reset(se: *mut fuse_session) {
-    // SAFETY: the caller's contract.
     crate::ffi_guard!((), {
+        // SAFETY: the caller's contract.
         if let Some(s) = unsafe { session(se) } {
             s.reset()
         }
@@ -389,8 +389,8 @@ crate::symver!(fuse_session_exited, "FUSE_3.0");
 /// `se` is a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_session_set_debug(se: *mut fuse_session) {
-    // SAFETY: the caller's contract.
     crate::ffi_guard!((), {
+        // SAFETY: the caller's contract.
         if let Some(s) = unsafe { session(se) } {
             s.set_debug()
         }

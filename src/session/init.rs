@@ -91,9 +91,16 @@ pub fn unset_feature(se: &Session, conn: &mut crate::capi::abi::ConnInfo, flag: 
     sh.1 &= !flag;
 }
 
+/// A filesystem changed both `want` and `want_ext`, differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WantConflict;
+
 /// Reconcile `want` and `want_ext` after the filesystem's `init` (libfuse's
 /// `fuse_convert_to_conn_want_ext`). Err if both were changed and disagree.
-pub fn convert_want(se: &Session, conn: &mut crate::capi::abi::ConnInfo) -> Result<(), ()> {
+pub fn convert_want(
+    se: &Session,
+    conn: &mut crate::capi::abi::ConnInfo,
+) -> Result<(), WantConflict> {
     let (sh_want, sh_want_ext) = *se.shadow().lock();
     if conn.want != sh_want && lower(conn.want_ext) != conn.want {
         if conn.want_ext != sh_want_ext {
@@ -102,7 +109,7 @@ pub fn convert_want(se: &Session, conn: &mut crate::capi::abi::ConnInfo) -> Resu
                  want={:x} want_ext={:x}, se->want={:x} se->want_ext={:x}\n",
                 conn.want, conn.want_ext, sh_want, sh_want_ext
             ));
-            return Err(());
+            return Err(WantConflict);
         }
         conn.want_ext = (conn.want_ext & !0xffff_ffff) | conn.want as u64;
     }
