@@ -270,8 +270,9 @@ pub unsafe extern "C" fn fuse_session_mount(
                 crate::log::err(&format!("fuse: Invalid file descriptor /dev/fd/{fd}\n"));
                 return -1;
             }
+            // The parent mounted it and will unmount it: like libfuse 3.14, remember no
+            // mountpoint, so fuse_session_unmount leaves the mount alone.
             s.set_fd(fd);
-            s.set_mountpoint(Some(mp));
             return 0;
         }
         match crate::mount::kern_mount(&mp, &s.mount_opts) {
