@@ -1,0 +1,133 @@
+# Shared by the conformance scripts: which library is under test, where the caches are, and
+# how to prove which libfuse a process really mapped. Sourced, not run.
+#
+#   FERROFUSE_LIB_DIR     our cdylibs (default <repo>/target/debug)
+#   FERROFUSE_CONF_CACHE  builds of libfuse's own programs (default /var/tmp/ferrofuse-conf)
+#   FERROFUSE_REF_DIR     the Debian source trees tests/fetch-reference.sh unpacks
+
+conf_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+conf_cache=${FERROFUSE_CONF_CACHE:-/var/tmp/ferrofuse-conf}
+conf_ref=${FERROFUSE_REF_DIR:-/var/tmp/ferrofuse-ref}
+
+conf_die()
+{
+	echo "$conf_name: error: $*" >&2
+	exit 2
+}
+
+conf_note()
+{
+	echo "$conf_name: $*" >&2
+}
+
+# conf_need_tools <cmd>...: fail early, naming what is missing.
+conf_need_tools()
+{
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		conf_die "missing tools: ${missing[*]} (see scripts/conformance/README.md for what CI installs)"
+}
+
+# conf_lib_dir: our build's directory, checked to hold both sonames.
+conf_lib_dir()
+{
+	local dir=${FERROFUSE_LIB_DIR:-$conf_repo/target/debug}
+	local so
+	for so in libfuse3.so.3 libfuse3.so.4; do
+		[ -e "$dir/$so" ] ||
+			conf_die "$dir/$so not found: run 'cargo build --workspace' (or set FERROFUSE_LIB_DIR)"
+	done
+	(cd "$dir" && pwd -P)
+}
+
+# conf_ref_tree <suite> <dir>: a Debian source tree, fetched (once) if missing.
+conf_ref_tree()
+{
+	local tree=$conf_ref/$1/$2
+	if [ ! -f "$tree/include/fuse_lowlevel.h" ]; then
+		conf_note "fetching the reference trees (tests/fetch-reference.sh)"
+		bash "$conf_repo/tests/fetch-reference.sh" >/dev/null ||
+			conf_die "tests/fetch-reference.sh failed"
+	fi
+	[ -f "$tree/include/fuse_lowlevel.h" ] || conf_die "$tree is missing after fetching"
+	echo "$tree"
+}
+
+# conf_fuse_maps <pid>: the real paths of every libfuse3 the process has mapped, one a line.
+conf_fuse_maps()
+{
+	local path
+	# Field 6 of /proc/PID/maps is the mapped file; the kernel prints it resolved.
+	awk '$6 ~ /\/libfuse3\.so/ { print $6 }' "/proc/$1/maps" 2>/dev/null | sort -u |
+		while read -r path; do
+			realpath -e "$path" 2>/dev/null || echo "$path"
+		done
+}
+
+# conf_verify_maps <pid> <expected-file>: the process maps exactly that libfuse3 and no other.
+conf_verify_maps()
+{
+	local pid=$1 want maps
+	want=$(realpath -e "$2") || conf_die "$2 does not exist"
+	maps=$(conf_fuse_maps "$pid")
+	if [ -z "$maps" ]; then
+		echo "$conf_name: VERIFY FAILED: process $pid maps no libfuse3 at all (wanted $want)" >&2
+		return 1
+	fi
+	if [ "$maps" != "$want" ]; then
+		echo "$conf_name: VERIFY FAILED: process $pid maps" $maps "instead of $want" >&2
+		return 1
+	fi
+	conf_note "verified: process $pid ($(readlink "/proc/$pid/exe")) maps $want"
+}
+
+# conf_is_mounted <path>: a mount point right now (by /proc/self/mountinfo, no stat of the
+# mount itself, so a wedged daemon cannot hang the check).
+conf_is_mounted()
+{
+	local p
+	p=$(realpath -m "$1")
+	awk -v p="$p" '$5 == p { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# conf_wait_mount <path> <pid> <seconds>: until mounted; fails when the daemon exits first.
+conf_wait_mount()
+{
+	local path=$1 pid=$2 deadline=$((SECONDS + $3))
+	while [ $SECONDS -lt "$deadline" ]; do
+		conf_is_mounted "$path" && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			conf_is_mounted "$path" && return 0
+			echo "$conf_name: the filesystem process exited before mounting $path" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "$conf_name: $path did not come up within $3 s" >&2
+	return 1
+}
+
+# conf_lazy_umount <path>: the give-up path; never fails.
+conf_lazy_umount()
+{
+	conf_is_mounted "$1" || return 0
+	timeout -k 5 20 fusermount3 -u -z "$1" >/dev/null 2>&1 ||
+		timeout -k 5 20 umount -l "$1" >/dev/null 2>&1 || true
+}
+
+# conf_stop_pid <pid>: TERM, then KILL after 3 s; never fails.
+conf_stop_pid()
+{
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for i in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}

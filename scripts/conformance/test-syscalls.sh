@@ -1,0 +1,210 @@
+#!/bin/bash
+# libfuse 3.14's own test/test_syscalls, run over Debian's passthrough_ll example, the way
+# libfuse 3.14's test/test_examples.py::test_passthrough[passthrough_ll] does it:
+#
+#   passthrough_ll -f MNT                  (mirrors "/", so the work dir is MNT + SRC)
+#   test_syscalls MNT/SRC :SRC             (checks each result against the real SRC)
+#   fusermount3 -z -u MNT                  (then the daemon must exit 0 within 30 s)
+#
+# Usage: scripts/conformance/test-syscalls.sh [--lib system|ours] [--single-thread] [--debug]
+#                                             [--writeback]
+#   --lib system     Debian's /usr/lib/x86_64-linux-gnu/libfuse3.so.3 (the reference; default,
+#                    or $FUSE_UNDER_TEST)
+#   --lib ours       ours: LD_LIBRARY_PATH=${FERROFUSE_LIB_DIR:-<repo>/target/debug}
+#   --single-thread  pass -s (fuse_session_loop instead of fuse_session_loop_mt; libfuse's test
+#                    does not)
+#   --debug          pass -d, as the test's debug=True variant does
+#   --writeback      -o writeback, and skip test 53 as the writeback=True variant does
+#
+# Either way it proves, from /proc/PID/maps, which libfuse3 the daemon mapped.
+# Last line, always: "test_syscalls: N passed, M failed". Exit 0 only when M is 0 and the
+# library was verified; 1 on test failures; 2 when it could not run at all.
+#
+# Builds (cached in ${FERROFUSE_CONF_CACHE:-/var/tmp/ferrofuse-conf}/3.14): test_syscalls from
+# the Debian 12 source tree tests/fetch-reference.sh fetches, and passthrough_ll from Debian's
+# libfuse3-dev examples against the installed headers (pkg-config fuse3). Needs root or a
+# setuid fusermount3, /dev/fuse, gcc, pkg-config, fusermount3.
+set -euo pipefail
+conf_name=test-syscalls
+. "$(dirname "$0")/lib.sh"
+
+lib=${FUSE_UNDER_TEST:-system}
+fs_args=()
+syscall_args=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--lib) lib=${2:-}; shift 2 || conf_die "--lib needs system or ours" ;;
+	--lib=*) lib=${1#--lib=}; shift ;;
+	--single-thread) fs_args+=(-s); shift ;;
+	--debug) fs_args+=(-d); shift ;;
+	--writeback) fs_args+=(-o writeback); syscall_args+=(-53); shift ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) conf_die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+case $lib in
+system|ours) ;;
+*) conf_die "--lib must be system or ours, not '$lib'" ;;
+esac
+
+conf_need_tools gcc pkg-config fusermount3 timeout realpath awk flock
+[ -e /dev/fuse ] || conf_die "/dev/fuse does not exist"
+pkg-config --exists fuse3 || conf_die "pkg-config does not know fuse3 (apt-get install libfuse3-dev)"
+
+# ---------------------------------------------------------------- build (cached)
+tree=$(conf_ref_tree bookworm fuse3-3.14.0)
+bin=$conf_cache/3.14
+mkdir -p "$bin"
+examples=/usr/share/doc/libfuse3-dev/examples
+pt_src=$examples/passthrough_ll.c
+[ -f "$pt_src" ] || pt_src=$tree/example/passthrough_ll.c
+
+stale()
+{
+	local out=$1; shift
+	# Rebuilt when a source is newer; compiled to a temporary name so an interrupted build
+	# never leaves a half-written binary behind.
+	if [ ! -x "$out" ] || [ -n "$(find "$@" -newer "$out" 2>/dev/null | head -1)" ]; then
+		return 0
+	fi
+	return 1
+}
+# Runs side by side (cargo test) must not build into the same files at once.
+exec 8>"$bin/.lock"
+flock -w 300 8 || conf_die "another run holds $bin/.lock for 5 minutes"
+if stale "$bin/test_syscalls" "$tree/test/test_syscalls.c"; then
+	# test_syscalls includes the build's fuse_config.h; of it, it reads HAVE_COPY_FILE_RANGE,
+	# which 3.14's meson defines on glibc.
+	echo '#define HAVE_COPY_FILE_RANGE 1' >"$bin/fuse_config.h"
+	gcc -O2 -Wall -D_REENTRANT -D_FILE_OFFSET_BITS=64 -I"$bin" \
+		-o "$bin/test_syscalls.tmp" "$tree/test/test_syscalls.c" ||
+		conf_die "building test_syscalls failed"
+	mv "$bin/test_syscalls.tmp" "$bin/test_syscalls"
+fi
+if stale "$bin/passthrough_ll" "$pt_src"; then
+	# As Debian's examples/Makefile builds them.
+	# shellcheck disable=SC2046
+	gcc -Wall $(pkg-config fuse3 --cflags) -o "$bin/passthrough_ll.tmp" "$pt_src" \
+		$(pkg-config fuse3 --libs) || conf_die "building passthrough_ll failed"
+	mv "$bin/passthrough_ll.tmp" "$bin/passthrough_ll"
+fi
+exec 8>&-
+
+# ---------------------------------------------------------------- library under test
+env_cmd=(env)
+if [ "$lib" = ours ]; then
+	libdir=$(conf_lib_dir)
+	want_lib=$libdir/libfuse3.so.3
+	env_cmd=(env "LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+else
+	want_lib=$(env -u LD_LIBRARY_PATH ldd "$bin/passthrough_ll" |
+		awk '$1 == "libfuse3.so.3" { print $3 }')
+	[ -n "$want_lib" ] && [ -e "$want_lib" ] ||
+		conf_die "passthrough_ll does not resolve libfuse3.so.3 to a system library"
+	env_cmd=(env -u LD_LIBRARY_PATH)
+fi
+conf_note "library under test: $lib ($(realpath "$want_lib"))"
+
+# ---------------------------------------------------------------- mount, test, unmount
+# Short: test_syscalls binds a socket under MNT/SRC, and sun_path holds 108 bytes.
+work=$(mktemp -d /tmp/ffsc.XXXXXX)
+mnt=$work/mnt
+src=$work/src
+log=$work/passthrough_ll.log
+out=$work/test_syscalls.out
+mkdir "$mnt" "$src"
+fs_pid=
+
+cleanup()
+{
+	local rc=$?
+	set +e
+	if [ -n "$fs_pid" ]; then
+		conf_lazy_umount "$mnt"
+		conf_stop_pid "$fs_pid"
+	fi
+	conf_lazy_umount "$mnt"
+	# passthrough_ll mirrors "/": never delete anything while MNT is still a mount point.
+	if conf_is_mounted "$mnt"; then
+		conf_note "warning: $mnt is still mounted; leaving $work in place"
+	else
+		rmdir "$mnt" 2>/dev/null
+		rm -rf --one-file-system "$src"
+		rm -f "$log" "$out" "$log.tail"
+		rmdir "$work" 2>/dev/null
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+verdict()
+{
+	echo "test_syscalls: $passed passed, $failed failed"
+}
+show_log()
+{
+	echo "--- passthrough_ll log (last 40 lines) ---" >&2
+	tail -n 40 "$log" >&2 || true
+	echo "--- end ---" >&2
+}
+
+"${env_cmd[@]}" "$bin/passthrough_ll" -f "${fs_args[@]}" "$mnt" >"$log" 2>&1 &
+fs_pid=$!
+if ! conf_wait_mount "$mnt" "$fs_pid" 30; then
+	show_log
+	failed=1
+	verdict
+	exit 1
+fi
+if ! conf_verify_maps "$fs_pid" "$want_lib"; then
+	failed=1
+	verdict
+	exit 1
+fi
+
+rc=0
+timeout -k 10 300 "$bin/test_syscalls" "$mnt$src" ":$src" "${syscall_args[@]}" >"$out" 2>&1 || rc=$?
+cat "$out"
+passed=$(grep -cE '^ *[0-9]+ \[.*\] OK$' "$out" || true)
+failed=$(sed -nE 's/^([0-9]+) tests failed$/\1/p' "$out" | tail -1)
+failed=${failed:-0}
+unlinked=$(sed -nE 's/^([0-9]+) unlinked testfile checks failed$/\1/p' "$out" | tail -1)
+failed=$((failed + ${unlinked:-0}))
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "$conf_name: test_syscalls did not finish within 300 s" >&2
+	failed=$((failed + 1))
+elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "$conf_name: test_syscalls exited $rc without reporting a count" >&2
+	failed=1
+fi
+
+# Unmount as libfuse's test does: fusermount3 -z -u, then the daemon must exit 0 by itself.
+if ! timeout -k 5 30 fusermount3 -z -u "$mnt"; then
+	echo "$conf_name: fusermount3 -z -u $mnt failed" >&2
+	failed=$((failed + 1))
+elif conf_is_mounted "$mnt"; then
+	echo "$conf_name: $mnt still mounted after fusermount3 -u" >&2
+	failed=$((failed + 1))
+fi
+fs_rc=0
+deadline=$((SECONDS + 30))
+while kill -0 "$fs_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+	sleep 0.1
+done
+if kill -0 "$fs_pid" 2>/dev/null; then
+	echo "$conf_name: passthrough_ll still running 30 s after unmount" >&2
+	failed=$((failed + 1))
+else
+	wait "$fs_pid" || fs_rc=$?
+	fs_pid=
+	if [ "$fs_rc" -ne 0 ]; then
+		echo "$conf_name: passthrough_ll exited with $fs_rc" >&2
+		failed=$((failed + 1))
+	fi
+fi
+[ "$failed" -eq 0 ] || show_log
+verdict
+[ "$failed" -eq 0 ]

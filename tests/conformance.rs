@@ -1,0 +1,118 @@
+//! libfuse's own conformance tests, run on libfuse and then on ours, which must pass as many.
+//!
+//! - scripts/conformance/test-syscalls.sh: libfuse 3.14's test_syscalls over Debian's
+//!   passthrough_ll (the .so.3 ABI).
+//! - scripts/conformance/libfuse-suite.sh: libfuse 3.18.3's run-tests.py suite over the examples
+//!   built from the same tree (the .so.4 ABI), restricted to the low-level cases.
+//!
+//! Each test runs the script with `--lib system` first (the reference: it must pass completely
+//! on this machine, or the environment is at fault) and then with `--lib ours`, and requires
+//! ours to fail nothing and pass exactly as many (and, for the suite, skip as many). The counts
+//! observed with the reference libraries are in scripts/conformance/README.md. The scripts
+//! verify from /proc/PID/maps which libfuse3 the daemons really mapped. They mount: run as root.
+
+mod common;
+
+use common::{repo_root, run, target_profile_dir};
+use std::process::Command;
+use std::time::Duration;
+
+/// Per script run; the scripts bound their own steps well within this.
+const T: Duration = Duration::from_secs(15 * 60);
+
+/// The numbers of the script's last line `<prefix>: N passed, M failed[, K skipped]`.
+fn counts(output: &str, prefix: &str) -> Option<Vec<u64>> {
+    let line = output.lines().rev().find_map(|l| l.strip_prefix(prefix))?;
+    let nums: Vec<u64> = line
+        .split(',')
+        .map(|part| part.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .collect::<Option<_>>()?;
+    Some(nums)
+}
+
+/// The last `n` lines of `text`, for failure messages.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Run `script --lib <lib> args...` and return its counts, or a message with its output.
+fn run_script(script: &str, lib: &str, args: &[&str], prefix: &str) -> Result<Vec<u64>, String> {
+    let path = repo_root().join("scripts/conformance").join(script);
+    let mut cmd = Command::new("bash");
+    cmd.arg(&path).args(["--lib", lib]).args(args);
+    // Ours is this profile's build unless FERROFUSE_LIB_DIR names another directory (with a
+    // directory holding copies of libfuse's own libraries, every test here passes: that is
+    // how the harness itself was checked).
+    if std::env::var_os("FERROFUSE_LIB_DIR").is_none() {
+        cmd.env("FERROFUSE_LIB_DIR", target_profile_dir());
+    }
+    let ran = run(&mut cmd, T)?;
+    let all = format!("{}{}", ran.stdout, ran.stderr);
+    let c = counts(&ran.stdout, prefix).ok_or_else(|| {
+        format!(
+            "{script} --lib {lib} {args:?} printed no `{prefix}` line ({}):\n{}",
+            ran.status,
+            tail(&all, 80)
+        )
+    })?;
+    if !ran.ok() && c.get(1) == Some(&0) {
+        return Err(format!(
+            "{script} --lib {lib} {args:?} failed ({}) with no failed test:\n{}",
+            ran.status,
+            tail(&all, 80)
+        ));
+    }
+    if c.get(1) != Some(&0) {
+        return Err(format!(
+            "{script} --lib {lib} {args:?}: {prefix}{:?}\n{}",
+            c,
+            tail(&all, if lib == "ours" { 120 } else { 80 })
+        ));
+    }
+    Ok(c)
+}
+
+/// The reference must be clean; ours must match it count for count.
+fn compare(script: &str, args: &[&str], prefix: &str) {
+    let reference = run_script(script, "system", args, prefix).unwrap_or_else(|e| {
+        panic!("the reference run failed, so this machine cannot judge ours:\n{e}")
+    });
+    assert!(reference[0] > 0, "the reference run passed nothing: {reference:?}");
+    let ours = run_script(script, "ours", args, prefix).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ours, reference,
+        "{script} {args:?}: ours {prefix}{ours:?}, libfuse {prefix}{reference:?} \
+         (passed, failed[, skipped])"
+    );
+}
+
+#[test]
+fn test_syscalls_over_passthrough_ll() {
+    // As libfuse 3.14's test_examples.py runs it: passthrough_ll's default multi-threaded loop.
+    compare("test-syscalls.sh", &[], "test_syscalls:");
+}
+
+#[test]
+fn test_syscalls_over_passthrough_ll_single_threaded() {
+    compare("test-syscalls.sh", &["--single-thread"], "test_syscalls:");
+}
+
+#[test]
+fn libfuse_suite_lowlevel_single_threaded() {
+    compare("libfuse-suite.sh", &["--select", "st", "--total-timeout", "600"], "libfuse-suite:");
+}
+
+#[test]
+fn libfuse_suite_lowlevel_multi_threaded() {
+    compare("libfuse-suite.sh", &["--select", "mt", "--total-timeout", "600"], "libfuse-suite:");
+}
+
+#[test]
+fn counts_parse_the_last_summary_line() {
+    let out = "x\ntest_syscalls: 3 passed, 1 failed\ntest_syscalls: 58 passed, 0 failed\n";
+    assert_eq!(counts(out, "test_syscalls:"), Some(vec![58, 0]));
+    let out = "libfuse-suite: 19 passed, 0 failed, 2 skipped\n";
+    assert_eq!(counts(out, "libfuse-suite:"), Some(vec![19, 0, 2]));
+    assert_eq!(counts("nothing here", "libfuse-suite:"), None);
+}
