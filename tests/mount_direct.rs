@@ -273,12 +273,23 @@ fn blkdev_needs_a_block_device() {
 }
 
 #[test]
-fn auto_unmount_is_refused_and_nothing_stays_mounted() {
+fn auto_unmount_mounts_through_fusermount3_which_unmounts_when_released() {
     with_deadline("auto_unmount", |dir| {
         let mnt = mkdir(&dir);
-        let err = Mounted::new(&mnt, &["-oauto_unmount"]).err().expect("auto_unmount refused");
-        assert!(err.message.as_deref().is_some_and(|m| m.contains("fusermount3")), "{err:?}");
-        assert!(mount_on(&mnt).is_none(), "left mounted");
+        let mut m = Mounted::new(&mnt, &["-oauto_unmount,fsname=ferro-au"]).expect("mounted");
+        let e = mount_on(&mnt).expect("mounted through fusermount3");
+        assert_eq!(e.source, "ferro-au");
+        // The daemon goes away without unmounting: device closed, helper socket released.
+        let fd = m.fd.take().expect("device fd");
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+        drop(fd);
+        fuse3::mount::helper::release_keepalive(raw);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while mount_on(&mnt).is_some() {
+            assert!(std::time::Instant::now() < deadline, "fusermount3 did not auto-unmount");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        m.done = true;
     });
 }
 

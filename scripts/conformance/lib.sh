@@ -61,7 +61,7 @@ conf_fuse_maps()
 {
 	local path
 	# Field 6 of /proc/PID/maps is the mapped file; the kernel prints it resolved.
-	awk '$6 ~ /\/libfuse3\.so/ { print $6 }' "/proc/$1/maps" 2>/dev/null | sort -u |
+	awk '$6 ~ /\/libfuse3(_abi3)?\.so/ { print $6 }' "/proc/$1/maps" 2>/dev/null | sort -u |
 		while read -r path; do
 			realpath -e "$path" 2>/dev/null || echo "$path"
 		done

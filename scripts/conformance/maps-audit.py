@@ -22,7 +22,7 @@ def fuse_maps(pid):
     with open(f'/proc/{pid}/maps') as fh:
         for line in fh:
             fields = line.split(maxsplit=5)
-            if len(fields) == 6 and '/libfuse3.so' in fields[5]:
+            if len(fields) == 6 and ('/libfuse3.so' in fields[5] or '/libfuse3_abi3.so' in fields[5]):
                 found.add(os.path.realpath(fields[5].strip()))
     return found
 

@@ -59,32 +59,17 @@ pub fn ensure_std_fds() {
 pub fn kern_mount(mountpoint: &[u8], mo: &MountOpts) -> Result<OwnedFd, MountError> {
     ensure_std_fds();
     let mtab_opts = mo.base_mtab_opts();
-    let fd = match mount_sys(mountpoint, mo, &mtab_opts) {
-        Ok(fd) => fd,
-        Err(e) if e.needs_helper => {
-            // TODO(issue 4): run fusermount3 with the mtab options, the helper options and
-            // (first) the subtype option, as libfuse does, instead of giving up.
-            let msg = format!(
-                "fuse: mount failed: {}: mounting without privileges needs fusermount3, \
-                 which this library does not run yet\n",
-                strerror(Errno::EPERM)
-            );
-            crate::log::err(&msg);
-            return Err(MountError { message: Some(msg), ..e });
-        }
-        Err(e) => return Err(e),
-    };
+    // As in libfuse 3.14: auto_unmount needs the helper to stay on a socket, so even root
+    // mounts through it then.
     if mo.auto_unmount {
-        // TODO(issue 4): start `fusermount3 --auto-unmount` on a socket instead.
-        let _ = umount2(mountpoint, MntFlags::MNT_DETACH);
-        return Err(MountError::logged(
-            None,
-            "fuse: auto_unmount needs the fusermount3 helper, which this library does not run \
-             yet\n"
-                .to_string(),
-        ));
+        return super::helper::kern_mount_helper(mountpoint, mo, &mtab_opts);
     }
-    Ok(fd)
+    match mount_sys(mountpoint, mo, &mtab_opts) {
+        Ok(fd) => Ok(fd),
+        // Not privileged: the setuid helper mounts for us.
+        Err(e) if e.needs_helper => super::helper::kern_mount_helper(mountpoint, mo, &mtab_opts),
+        Err(e) => Err(e),
+    }
 }
 
 /// libfuse's `fuse_mount_sys`: everything from the mountpoint check to the mtab record.
@@ -163,12 +148,15 @@ fn mount_sys(mnt: &[u8], mo: &MountOpts, mtab_opts: &[u8]) -> Result<OwnedFd, Mo
 /// try umount2 too, which works inside a user namespace that owns the mount.
 pub fn kern_unmount(mountpoint: &[u8], fd: Option<OwnedFd>) {
     if let Some(fd) = fd {
+        let raw = fd.as_raw_fd();
         let gone = {
             let mut pfd = [PollFd::new(fd.as_fd(), PollFlags::empty())];
             let res = poll(&mut pfd, PollTimeout::ZERO);
             res == Ok(1) && pfd[0].revents().is_some_and(|r| r.contains(PollFlags::POLLERR))
         };
         drop(fd);
+        // An auto_unmount helper waiting on its socket unmounts once it is closed.
+        super::helper::release_keepalive(raw);
         if gone {
             return;
         }
@@ -177,13 +165,7 @@ pub fn kern_unmount(mountpoint: &[u8], fd: Option<OwnedFd>) {
         util::umount("fuse", mountpoint, true);
         return;
     }
-    if let Err(e) = umount2(mountpoint, MntFlags::MNT_DETACH) {
-        // TODO(issue 4): run `fusermount3 --unmount --quiet --lazy -- MOUNTPOINT` instead.
-        crate::fuse_err!(
-            "fuse: failed to unmount {}: {} (unmounting through fusermount3 is not supported \
-             yet)\n",
-            show(mountpoint),
-            strerror(e)
-        );
+    if umount2(mountpoint, MntFlags::MNT_DETACH).is_err() {
+        super::helper::unmount_with_helper(mountpoint);
     }
 }

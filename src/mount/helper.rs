@@ -1,0 +1,185 @@
+//! Mirrors the fusermount3 half of libfuse's `lib/mount.c`: mounting through the setuid helper
+//! (the classic protocol: a socketpair, `_FUSE_COMMFD` in the helper's environment, the
+//! `/dev/fuse` descriptor sent back with SCM_RIGHTS) and `auto_unmount`, where the helper stays
+//! on the socket and unmounts when it closes.
+
+use std::collections::HashMap;
+use std::io::IoSliceMut;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::process::{Command, Stdio};
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType, recvmsg, socketpair,
+};
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+
+use super::direct::MountError;
+use super::util::{show, strerror};
+
+/// The helper's name, looked up in `/usr/bin` first, then on `PATH`, as libfuse does.
+pub const FUSERMOUNT_PROG: &str = "fusermount3";
+const FUSERMOUNT_DIR: &str = "/usr/bin";
+
+/// Sockets that keep an `auto_unmount` helper waiting, by the device fd they belong to.
+static KEEPALIVE: Lazy<Mutex<HashMap<RawFd, OwnedFd>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn os(b: &[u8]) -> &std::ffi::OsStr {
+    std::os::unix::ffi::OsStrExt::from_bytes(b)
+}
+
+fn helper_command() -> Command {
+    let installed = std::path::Path::new(FUSERMOUNT_DIR).join(FUSERMOUNT_PROG);
+    if installed.exists() { Command::new(installed) } else { Command::new(FUSERMOUNT_PROG) }
+}
+
+/// Receive one descriptor sent with SCM_RIGHTS on `sock`. None at EOF or on error (logged).
+fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut cmsg = nix::cmsg_space!(RawFd);
+    loop {
+        let mut iov = [IoSliceMut::new(&mut byte)];
+        match recvmsg::<()>(sock.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)
+        {
+            Err(Errno::EINTR) => continue,
+            Err(e) => {
+                crate::log::err(&format!("recvmsg failed: {}", strerror(e)));
+                return None;
+            }
+            Ok(msg) => {
+                if msg.bytes == 0 {
+                    return None;
+                }
+                let Ok(mut cmsgs) = msg.cmsgs() else {
+                    crate::log::err("error retrieving control message header\n");
+                    return None;
+                };
+                return match cmsgs.next() {
+                    Some(ControlMessageOwned::ScmRights(fds)) if !fds.is_empty() => {
+                        // Any extra descriptors are closed, not leaked.
+                        for &extra in &fds[1..] {
+                            // SAFETY: received just now; nobody else owns them.
+                            drop(unsafe { OwnedFd::from_raw_fd(extra) });
+                        }
+                        // SAFETY: the descriptor was just received and belongs to us alone.
+                        Some(unsafe { OwnedFd::from_raw_fd(fds[0]) })
+                    }
+                    Some(_) => {
+                        crate::log::err("got control message of unknown type\n");
+                        None
+                    }
+                    None => {
+                        crate::log::err("error retrieving control message header\n");
+                        None
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// libfuse's `fuse_mount_fusermount`: run `fusermount3 -o OPTS -- MOUNTPOINT` and take the
+/// device descriptor it sends. With `keep`, the socket stays open (auto_unmount: the helper
+/// waits on it and unmounts when it closes) and is returned too.
+pub fn mount_fusermount(
+    mountpoint: &[u8],
+    opts: &[u8],
+    quiet: bool,
+    keep: bool,
+) -> Result<(OwnedFd, Option<OwnedFd>), MountError> {
+    // The helper's end must survive exec; ours must not leak into other children.
+    let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::Stream, None, SockFlag::empty())
+        .map_err(|e| {
+            let m = format!("Running {FUSERMOUNT_PROG}: socketpair() failed: {}\n", strerror(e));
+            crate::log::err(&m);
+            MountError { needs_helper: false, errno: Some(e), message: Some(m) }
+        })?;
+    let _ = nix::fcntl::fcntl(&ours, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    let mut cmd = helper_command();
+    cmd.arg("-o")
+        .arg(os(opts))
+        .arg("--")
+        .arg(os(mountpoint))
+        .env("_FUSE_COMMFD", theirs.as_raw_fd().to_string())
+        .env("_FUSE_COMMFD2", ours.as_raw_fd().to_string());
+    if quiet {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        let m = format!("Failed to call '{FUSERMOUNT_PROG}': {e}\n");
+        crate::log::err(&m);
+        MountError { needs_helper: false, errno: None, message: Some(m) }
+    })?;
+    drop(theirs);
+    let fd = receive_fd(&ours);
+    let keepalive = if keep && fd.is_some() {
+        // The helper lives as long as the socket; reap it when it ends.
+        std::thread::spawn(move || {
+            let _ = child.wait();
+        });
+        Some(ours)
+    } else {
+        drop(ours);
+        let _ = child.wait();
+        None
+    };
+    match fd {
+        Some(fd) => Ok((fd, keepalive)),
+        None => Err(MountError { needs_helper: false, errno: None, message: None }),
+    }
+}
+
+/// Mount through the helper the way libfuse's `fuse_kern_mount` falls back to it: the mtab and
+/// helper options, first with the subtype option (quietly), then without.
+pub fn kern_mount_helper(
+    mountpoint: &[u8],
+    mo: &super::MountOpts,
+    mtab_opts: &[u8],
+) -> Result<OwnedFd, MountError> {
+    let mut opts = Some(mtab_opts.to_vec()).filter(|o| !o.is_empty());
+    if let Some(f) = &mo.fusermount_opts {
+        crate::opt::add_opt(&mut opts, f, false);
+    }
+    let base = opts.unwrap_or_default();
+    let keep = mo.auto_unmount;
+    let res = match &mo.subtype_opt {
+        Some(sub) => {
+            let mut with = Some(base.clone()).filter(|o| !o.is_empty());
+            crate::opt::add_opt(&mut with, sub, false);
+            match mount_fusermount(mountpoint, &with.unwrap_or_default(), true, keep) {
+                Ok(v) => Ok(v),
+                Err(_) => mount_fusermount(mountpoint, &base, false, keep),
+            }
+        }
+        None => mount_fusermount(mountpoint, &base, false, keep),
+    };
+    let (fd, keepalive) = res.map_err(|e| {
+        if e.message.is_none() {
+            let m =
+                format!("fuse: mounting {} through {FUSERMOUNT_PROG} failed\n", show(mountpoint));
+            crate::log::err(&m);
+            MountError { message: Some(m), ..e }
+        } else {
+            e
+        }
+    })?;
+    if let Some(k) = keepalive {
+        KEEPALIVE.lock().insert(fd.as_raw_fd(), k);
+    }
+    Ok(fd)
+}
+
+/// Let an `auto_unmount` helper go (it unmounts when its socket closes). Called after the
+/// device fd `fd` was closed.
+pub fn release_keepalive(fd: RawFd) {
+    KEEPALIVE.lock().remove(&fd);
+}
+
+/// libfuse's non-root unmount fallback: `fusermount3 --unmount --quiet --lazy -- MOUNTPOINT`.
+pub fn unmount_with_helper(mountpoint: &[u8]) {
+    let res = helper_command().args(["-u", "-q", "-z", "--"]).arg(os(mountpoint)).status();
+    if let Err(e) = res {
+        crate::log::err(&format!("Spawning {FUSERMOUNT_PROG} to unmount failed: {e}\n"));
+    }
+}
