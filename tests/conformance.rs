@@ -109,6 +109,15 @@ fn libfuse_suite_lowlevel_multi_threaded() {
 }
 
 #[test]
+fn libfuse_suite_notifications() {
+    compare(
+        "libfuse-suite.sh",
+        &["--select", "notify", "--total-timeout", "600"],
+        "libfuse-suite:",
+    );
+}
+
+#[test]
 fn counts_parse_the_last_summary_line() {
     let out = "x\ntest_syscalls: 3 passed, 1 failed\ntest_syscalls: 58 passed, 0 failed\n";
     assert_eq!(counts(out, "test_syscalls:"), Some(vec![58, 0]));

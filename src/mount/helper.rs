@@ -30,8 +30,14 @@ fn os(b: &[u8]) -> &std::ffi::OsStr {
 }
 
 fn helper_command() -> Command {
-    let installed = std::path::Path::new(FUSERMOUNT_DIR).join(FUSERMOUNT_PROG);
-    if installed.exists() { Command::new(installed) } else { Command::new(FUSERMOUNT_PROG) }
+    // The first fusermount3 on PATH (so a test tree's helper wins), else the system's.
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(FUSERMOUNT_PROG).is_file()));
+    if on_path {
+        Command::new(FUSERMOUNT_PROG)
+    } else {
+        Command::new(std::path::Path::new(FUSERMOUNT_DIR).join(FUSERMOUNT_PROG))
+    }
 }
 
 /// Receive one descriptor sent with SCM_RIGHTS on `sock`. None at EOF or on error (logged).
@@ -140,6 +146,16 @@ pub fn kern_mount_helper(
     let mut opts = Some(mtab_opts.to_vec()).filter(|o| !o.is_empty());
     if let Some(f) = &mo.fusermount_opts {
         crate::opt::add_opt(&mut opts, f, false);
+    }
+    // fusermount3 mounts nosuid,nodev unless told otherwise; root may say otherwise (libfuse
+    // mounts directly as root, so its `dev` and `suid` take effect there too).
+    if nix::unistd::geteuid().is_root() {
+        use nix::mount::MsFlags;
+        for (flag, name) in [(MsFlags::MS_NODEV, &b"dev"[..]), (MsFlags::MS_NOSUID, b"suid")] {
+            if !mo.flags.contains(flag) {
+                crate::opt::add_opt(&mut opts, name, false);
+            }
+        }
     }
     let base = opts.unwrap_or_default();
     let keep = mo.auto_unmount;
