@@ -121,7 +121,13 @@ pub fn wire_from_flock(f: &libc::flock) -> fuse_file_lock {
     let mut l = fuse_file_lock { typ: f.l_type as u32, pid: f.l_pid as u32, ..Default::default() };
     if f.l_type as i32 != libc::F_UNLCK {
         l.start = f.l_start as u64;
-        l.end = if f.l_len == 0 { OFFSET_MAX } else { (f.l_start + f.l_len - 1) as u64 };
+        // Wrapping, as C's `l_start + l_len - 1` does in practice: a filesystem's bogus range
+        // must not panic here.
+        l.end = if f.l_len == 0 {
+            OFFSET_MAX
+        } else {
+            f.l_start.wrapping_add(f.l_len).wrapping_sub(1) as u64
+        };
     }
     l
 }
