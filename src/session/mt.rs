@@ -4,7 +4,10 @@
 //!
 //! Stopping: a worker that sees the end (unmount, error, exit request) wakes every other one
 //! through an eventfd the workers poll together with the device, so nobody stays blocked in
-//! read(2) and every thread is joined before the loop returns.
+//! read(2) and every thread is joined before the loop returns. For that the device is read in
+//! non-blocking mode while the loop runs: one request wakes every polling worker, and the ones
+//! that lose the race for it must get EAGAIN and go back to polling, not sleep in read(2)
+//! where the eventfd cannot reach them.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::Arc;
@@ -78,7 +81,7 @@ fn start_worker(sh: &Arc<Shared>, st: &mut State) {
 fn clone_device(master: i32) -> Option<OwnedFd> {
     let fd = nix::fcntl::open(
         "/dev/fuse",
-        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK,
         nix::sys::stat::Mode::empty(),
     )
     .ok()?;
@@ -172,6 +175,9 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         Err(e) => return -(e as i32),
     };
     let cfg = MtConfig { max_threads: cfg.max_threads.max(1), ..cfg };
+    // Non-blocking reads for the loop's lifetime (see the module comment); restored after.
+    let device = (!se.has_custom_io()).then(|| se.fd()).filter(|fd| *fd >= 0);
+    let was_nonblocking = device.map(|fd| crate::sys::set_nonblocking(fd, true));
     let sh = Arc::new(Shared {
         se: se as *const Session as usize,
         cfg,
@@ -209,6 +215,9 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         for h in handles {
             let _ = h.join();
         }
+    }
+    if let (Some(fd), Some(Ok(false))) = (device, was_nonblocking) {
+        let _ = crate::sys::set_nonblocking(fd, false);
     }
     let err = sh.state.lock().error;
     if se.error() != 0 {

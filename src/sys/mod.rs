@@ -94,6 +94,20 @@ pub fn fd_is_open(fd: i32) -> bool {
     .is_ok()
 }
 
+/// Turn `O_NONBLOCK` on or off for `fd`; returns whether it was on before.
+pub fn set_nonblocking(fd: i32, on: bool) -> Result<bool, i32> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    // SAFETY: only its status flags are changed; the descriptor is never closed or kept.
+    let bfd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let flags = OFlag::from_bits_retain(fcntl(bfd, FcntlArg::F_GETFL).map_err(|e| e as i32)?);
+    let was = flags.contains(OFlag::O_NONBLOCK);
+    if was != on {
+        let new = if on { flags | OFlag::O_NONBLOCK } else { flags - OFlag::O_NONBLOCK };
+        fcntl(bfd, FcntlArg::F_SETFL(new)).map_err(|e| e as i32)?;
+    }
+    Ok(was)
+}
+
 /// libfuse's `fuse_daemonize`: unless `foreground`, fork; the parent waits until the child has
 /// detached (setsid, cwd `/`, stdio on /dev/null) and exits 0. Returns 0 or -1.
 pub fn daemonize(foreground: bool) -> i32 {

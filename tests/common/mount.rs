@@ -218,6 +218,37 @@ impl MountGuard {
         Ok((status, o, e))
     }
 
+    /// Send `sig` to the daemon (not its group).
+    pub fn signal(&self, sig: libc::c_int) {
+        if let Some(pid) = self.pid() {
+            // SAFETY: signalling our own, not yet reaped child; no memory is touched.
+            unsafe { libc::kill(pid as libc::pid_t, sig) };
+        }
+    }
+
+    /// Wait up to `timeout` for the daemon to exit by itself (after a signal, say) and return
+    /// its status and output. Err (after killing it and unmounting) if it did not exit. The
+    /// mount is left as the daemon left it.
+    pub fn wait_exit(
+        mut self,
+        timeout: Duration,
+    ) -> Result<(std::process::ExitStatus, String, String), String> {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                let (o, e) = self.take_output();
+                return Ok((st, o, e));
+            }
+            if Instant::now() > deadline {
+                self.child = Some(child);
+                let (o, e) = self.stop();
+                return Err(format!("`{}` did not exit within {timeout:?}:\n{o}{e}", self.what));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Kill the daemon, unmount, and return its output so far.
     pub fn stop(&mut self) -> (String, String) {
         force_unmount(&self.mountpoint);
@@ -310,6 +341,33 @@ impl Daemon {
     /// Has it exited? Returns the status if so.
     pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
         self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Wait up to `timeout` for it to exit by itself; returns the status and output, or None
+    /// (it is left running, to be killed on Drop).
+    pub fn wait_exit(
+        &mut self,
+        timeout: Duration,
+    ) -> Option<(std::process::ExitStatus, String, String)> {
+        let deadline = Instant::now() + timeout;
+        let c = self.child.as_mut()?;
+        let st = loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                break st;
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        self.child = None;
+        let o = self.out.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        let e = self.err.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        Some((
+            st,
+            String::from_utf8_lossy(&o).into_owned(),
+            String::from_utf8_lossy(&e).into_owned(),
+        ))
     }
 
     /// SIGTERM, up to `grace` to exit, then SIGKILL; returns the status (None if killed
