@@ -42,6 +42,8 @@ struct Built {
     fdmount: PathBuf,
     /// Debian's hello_ll example against Debian's headers.
     hello_ll: PathBuf,
+    /// tests/c/openchan.c, linked with -lfuse3 (Debian's).
+    openchan: PathBuf,
 }
 
 fn pkg_config(pc_dir: Option<&Path>) -> Result<Vec<String>, String> {
@@ -94,7 +96,8 @@ fn build_all() -> Result<Built, String> {
         ),
         (c.join("fdmount.c"), dir.join("fdmount"), strict.clone(), vec![]),
         // libfuse's example, not ours: its own warning level (it has unused parameters).
-        (hello, dir.join("hello_ll"), vec!["-Wall".into()], deb),
+        (hello, dir.join("hello_ll"), vec!["-Wall".into()], deb.clone()),
+        (c.join("openchan.c"), dir.join("openchan"), strict.clone(), deb),
     ];
     let results = parallel_map(&plan, |(src, out, pre, post)| {
         let mut cmd = Command::new("gcc");
@@ -109,6 +112,7 @@ fn build_all() -> Result<Built, String> {
         badargs_versioned: next()?,
         fdmount: next()?,
         hello_ll: next()?,
+        openchan: next()?,
     })
 }
 
@@ -700,4 +704,32 @@ fn request_context_matches_debian() {
     let ours = ctx_run(Lib::Ours);
     assert_eq!(sys, vec![(0, 0, vec![]), (65534, 65533, vec![100, 4242])], "Debian's");
     assert_eq!(ours, sys, "ours (left) vs Debian's (right)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// fuse_open_channel
+
+/// `fuse_open_channel` mounts with the given options and hands back the device fd, on both
+/// libraries. An option it does not know is ignored by both (libfuse checks no leftovers here).
+#[test]
+fn open_channel_mounts_like_debian() {
+    let b = built();
+    let mut seen = Vec::new();
+    for lib in Lib::BOTH {
+        let mut outcome = Vec::new();
+        for opts in ["fsname=openchan-test,subtype=oc", "no_such_option,subtype=oc2"] {
+            let (_dir, mp) = mountpoint(&format!("ll_session-openchan-{}", lib.name()));
+            let mut cmd = Command::new(&b.openchan);
+            cmd.arg(&mp).arg(opts);
+            lib.apply(&mut cmd);
+            let ran = run(&mut cmd, Duration::from_secs(20)).unwrap();
+            let fstype = fuse_mount_type(&mp);
+            force_unmount(&mp);
+            outcome.push((ran.status.code(), ran.stdout.clone(), fstype));
+        }
+        assert_eq!(outcome[0].1, "fd valid\n", "{}: {outcome:?}", lib.name());
+        assert_eq!(outcome[0].2.as_deref(), Some("fuse.oc"), "{}: {outcome:?}", lib.name());
+        seen.push(outcome);
+    }
+    assert_eq!(seen[0], seen[1], "Debian's libfuse vs ours");
 }
