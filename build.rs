@@ -49,6 +49,7 @@ const HEADERS: &[Header] = &[
         ],
     },
     Header { name: "cuse_lowlevel.h", sources: &["src/capi/cuse_lowlevel.rs"], exclude: &[] },
+    Header { name: "fuse_daemonize.h", sources: &["src/capi/fuse_daemonize.rs"], exclude: &[] },
 ];
 
 /// C spellings of types that a header uses but does not define itself.

@@ -599,16 +599,6 @@ extern void *fuse_session_start_teardown_watchdog(struct fuse_session *se,
 extern void fuse_session_stop_teardown_watchdog(void *data);
 
 /**
- * Chooses synchronous INIT (answered while the mount call runs).
- */
-extern void fuse_session_set_sync_init(struct fuse_session *se, bool enable);
-
-/**
- * Whether the connection was set up with synchronous INIT.
- */
-extern bool fuse_conn_is_sync_init(const struct fuse_conn_info *conn);
-
-/**
  * Prints the kernel protocol version this library speaks.
  *
  * # Safety
@@ -1043,6 +1033,23 @@ void fuse_session_process_buf(struct fuse_session *se, const struct fuse_buf *bu
  * Both are C strings.
  */
 int fuse_open_channel(const char *mountpoint, const char *options);
+
+/**
+ * Chooses synchronous FUSE_INIT for the coming `fuse_session_mount` (the kernel sends INIT
+ * while mounting; the library answers it on a thread).
+ *
+ * # Safety
+ * `se` is a live session.
+ */
+void fuse_session_set_sync_init(struct fuse_session *se, bool enable);
+
+/**
+ * Whether the connection was set up with synchronous FUSE_INIT.
+ *
+ * # Safety
+ * `conn` is NULL or a session's connection info.
+ */
+bool fuse_conn_is_sync_init(const struct fuse_conn_info *conn);
 
 /**
  * Tells a poller its file is ready; the handle stays the caller's to destroy.

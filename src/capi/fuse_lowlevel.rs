@@ -527,10 +527,6 @@ unsafe extern "C" {
     ) -> *mut c_void;
     /// Stops a teardown watchdog.
     pub fn fuse_session_stop_teardown_watchdog(data: *mut c_void);
-    /// Chooses synchronous INIT (answered while the mount call runs).
-    pub fn fuse_session_set_sync_init(se: *mut fuse_session, enable: bool);
-    /// Whether the connection was set up with synchronous INIT.
-    pub fn fuse_conn_is_sync_init(conn: *const fuse_conn_info) -> bool;
 }
 
 /// Prints the kernel protocol version this library speaks.

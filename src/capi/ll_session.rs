@@ -275,10 +275,37 @@ pub unsafe extern "C" fn fuse_session_mount(
             s.set_fd(fd);
             return 0;
         }
+        let want_sync = match s.sync_init_mode() {
+            crate::session::syncinit::Mode::On => true,
+            crate::session::syncinit::Mode::Off => false,
+            crate::session::syncinit::Mode::Auto => crate::daemonize::early_is_used(),
+        };
+        if want_sync && !s.has_custom_io() {
+            match crate::session::syncinit::mount(s, &mp) {
+                Ok(Some(fd)) => {
+                    s.set_fd(fd);
+                    s.set_mountpoint(Some(mp));
+                    crate::daemonize::set_mounted();
+                    if s.debug() {
+                        crate::log::debug("fuse: mount completed (synchronous INIT)\n");
+                    }
+                    crate::daemonize::early_success();
+                    return 0;
+                }
+                Ok(None) => {}
+                Err(_) => return -1,
+            }
+        } else if s.debug() {
+            crate::log::debug("fuse: sync init not enabled\n");
+        }
         match crate::mount::kern_mount(&mp, &s.mount_opts) {
             Ok(fd) => {
                 s.set_fd(std::os::fd::IntoRawFd::into_raw_fd(fd));
                 s.set_mountpoint(Some(mp));
+                crate::daemonize::set_mounted();
+                if s.debug() {
+                    crate::log::debug("fuse: mount completed\n");
+                }
                 0
             }
             Err(_) => -1,
@@ -622,3 +649,31 @@ pub unsafe extern "C" fn fuse_session_loop_mt_31(se: *mut fuse_session, clone_fd
     })
 }
 crate::symver!(fuse_session_loop_mt_31, "FUSE_3.2", "fuse_session_loop_mt@FUSE_3.0");
+
+/// Chooses synchronous FUSE_INIT for the coming `fuse_session_mount` (the kernel sends INIT
+/// while mounting; the library answers it on a thread).
+///
+/// # Safety
+/// `se` is a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_session_set_sync_init(se: *mut fuse_session, enable: bool) {
+    crate::ffi_guard!((), {
+        // SAFETY: the caller's contract.
+        if let Some(s) = unsafe { session(se) } {
+            s.set_sync_init_mode(enable);
+        }
+    })
+}
+crate::symver!(fuse_session_set_sync_init, "FUSE_3.19");
+
+/// Whether the connection was set up with synchronous FUSE_INIT.
+///
+/// # Safety
+/// `conn` is NULL or a session's connection info.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_conn_is_sync_init(
+    conn: *const super::fuse_common::fuse_conn_info,
+) -> bool {
+    crate::ffi_guard!(false, { session_for_conn(conn.cast()).is_some_and(|s| s.is_sync_init()) })
+}
+crate::symver!(fuse_conn_is_sync_init, "FUSE_3.19");

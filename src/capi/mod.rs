@@ -30,6 +30,7 @@ pub mod buf;
 pub mod cuse_lowlevel;
 pub mod dispatch;
 pub mod fuse_common;
+pub mod fuse_daemonize;
 pub mod fuse_log;
 pub mod fuse_lowlevel;
 pub mod libfuse_config;

@@ -29,15 +29,39 @@ fn os(b: &[u8]) -> &std::ffi::OsStr {
     std::os::unix::ffi::OsStrExt::from_bytes(b)
 }
 
-fn helper_command() -> Command {
-    // The first fusermount3 on PATH (so a test tree's helper wins), else the system's.
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(FUSERMOUNT_PROG).is_file()));
-    if on_path {
-        Command::new(FUSERMOUNT_PROG)
-    } else {
-        Command::new(std::path::Path::new(FUSERMOUNT_DIR).join(FUSERMOUNT_PROG))
+/// Environment variable naming the helper to run (a path, or a name looked up on PATH).
+pub const HELPER_ENV: &str = "FUSERMOUNT_PROG";
+
+/// Our own helper, when installed next to this library: `fusermount3` in the library's
+/// directory or in `../bin`, owned by root and setuid (what installing it means; a build tree's
+/// unprivileged copy does not count).
+fn our_installed_helper() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let lib = crate::sys::own_library_path()?;
+    let dir = lib.parent()?;
+    [dir.join(FUSERMOUNT_PROG), dir.join("../bin").join(FUSERMOUNT_PROG)].into_iter().find(|p| {
+        std::fs::metadata(p)
+            .is_ok_and(|m| m.is_file() && m.uid() == 0 && m.permissions().mode() & 0o4000 != 0)
+    })
+}
+
+/// Which helper to run: `$FUSERMOUNT_PROG`, then our own installed (setuid) helper, then
+/// `fusermount3` on PATH, then `/usr/bin/fusermount3`.
+pub fn helper_path() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os(HELPER_ENV).filter(|p| !p.is_empty()) {
+        return p.into();
     }
+    if let Some(p) = our_installed_helper() {
+        return p;
+    }
+    let on_path = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p).map(|d| d.join(FUSERMOUNT_PROG)).find(|c| c.is_file())
+    });
+    on_path.unwrap_or_else(|| std::path::Path::new(FUSERMOUNT_DIR).join(FUSERMOUNT_PROG))
+}
+
+fn helper_command() -> Command {
+    Command::new(helper_path())
 }
 
 /// Receive one descriptor sent with SCM_RIGHTS on `sock`. None at EOF or on error (logged).
@@ -143,32 +167,15 @@ pub fn kern_mount_helper(
     mo: &super::MountOpts,
     mtab_opts: &[u8],
 ) -> Result<OwnedFd, MountError> {
-    let mut opts = Some(mtab_opts.to_vec()).filter(|o| !o.is_empty());
-    if let Some(f) = &mo.fusermount_opts {
-        crate::opt::add_opt(&mut opts, f, false);
-    }
-    // fusermount3 mounts nosuid,nodev unless told otherwise; root may say otherwise (libfuse
-    // mounts directly as root, so its `dev` and `suid` take effect there too).
-    if nix::unistd::geteuid().is_root() {
-        use nix::mount::MsFlags;
-        for (flag, name) in [(MsFlags::MS_NODEV, &b"dev"[..]), (MsFlags::MS_NOSUID, b"suid")] {
-            if !mo.flags.contains(flag) {
-                crate::opt::add_opt(&mut opts, name, false);
-            }
-        }
-    }
-    let base = opts.unwrap_or_default();
+    let _ = mtab_opts;
     let keep = mo.auto_unmount;
-    let res = match &mo.subtype_opt {
-        Some(sub) => {
-            let mut with = Some(base.clone()).filter(|o| !o.is_empty());
-            crate::opt::add_opt(&mut with, sub, false);
-            match mount_fusermount(mountpoint, &with.unwrap_or_default(), true, keep) {
-                Ok(v) => Ok(v),
-                Err(_) => mount_fusermount(mountpoint, &base, false, keep),
-            }
+    let res = if mo.subtype_opt.is_some() {
+        match mount_fusermount(mountpoint, &helper_opts(mo, true), true, keep) {
+            Ok(v) => Ok(v),
+            Err(_) => mount_fusermount(mountpoint, &helper_opts(mo, false), false, keep),
         }
-        None => mount_fusermount(mountpoint, &base, false, keep),
+    } else {
+        mount_fusermount(mountpoint, &helper_opts(mo, false), false, keep)
     };
     let (fd, keepalive) = res.map_err(|e| {
         if e.message.is_none() {
@@ -198,4 +205,123 @@ pub fn unmount_with_helper(mountpoint: &[u8]) {
     if let Err(e) = res {
         crate::log::err(&format!("Spawning {FUSERMOUNT_PROG} to unmount failed: {e}\n"));
     }
+}
+
+/// A helper started with `--sync-init` that has sent the device and waits for "proceed".
+pub struct SyncInitHelper {
+    /// The device it opened for us.
+    pub fd: OwnedFd,
+    sock: OwnedFd,
+    child: std::process::Child,
+}
+
+/// Start `fusermount3 --sync-init -o OPTS -- MOUNTPOINT` and take the device it sends. None
+/// when the helper does not speak `--sync-init` (it exits without sending a descriptor): the
+/// caller then mounts the classic way.
+pub fn sync_init_start(mountpoint: &[u8], opts: &[u8]) -> Option<SyncInitHelper> {
+    let (ours, theirs) =
+        socketpair(AddressFamily::Unix, SockType::Stream, None, SockFlag::empty()).ok()?;
+    let _ = nix::fcntl::fcntl(&ours, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC));
+    let mut cmd = helper_command();
+    cmd.arg("--sync-init")
+        .arg("-o")
+        .arg(os(opts))
+        .arg("--")
+        .arg(os(mountpoint))
+        .env("_FUSE_COMMFD", theirs.as_raw_fd().to_string())
+        .env("_FUSE_COMMFD2", ours.as_raw_fd().to_string())
+        // An old helper rejects the flag with a usage message: not an error here.
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().ok()?;
+    drop(theirs);
+    match receive_fd(&ours) {
+        Some(fd) => Some(SyncInitHelper { fd, sock: ours, child }),
+        None => {
+            drop(ours);
+            let _ = child.wait();
+            None
+        }
+    }
+}
+
+impl SyncInitHelper {
+    /// Tell the helper to mount (INIT must be answerable on `fd` by now) and wait for its
+    /// int32 status. With `keep` (auto_unmount) the socket is kept open for the helper to
+    /// wait on; otherwise it is closed and the helper reaped.
+    pub fn proceed(self, keep: bool) -> Result<OwnedFd, MountError> {
+        let SyncInitHelper { fd, sock, mut child } = self;
+        let fail = |m: String| {
+            crate::log::err(&m);
+            MountError { needs_helper: false, errno: None, message: Some(m) }
+        };
+        let sent = loop {
+            match nix::sys::socket::send(sock.as_raw_fd(), &[0u8], MsgFlags::empty()) {
+                Err(Errno::EINTR) => continue,
+                r => break r,
+            }
+        };
+        let result = match sent {
+            Ok(1) => {
+                let mut status = [0u8; 4];
+                let got = loop {
+                    match nix::sys::socket::recv(
+                        sock.as_raw_fd(),
+                        &mut status,
+                        MsgFlags::MSG_WAITALL,
+                    ) {
+                        Err(Errno::EINTR) => continue,
+                        r => break r,
+                    }
+                };
+                match got {
+                    Ok(4) => match i32::from_ne_bytes(status) {
+                        0 => Ok(()),
+                        s => Err(fail(format!(
+                            "fuse: {FUSERMOUNT_PROG} mount failed: {}\n",
+                            strerror(Errno::from_raw(-s))
+                        ))),
+                    },
+                    Ok(0) => Err(fail(format!("fuse: {FUSERMOUNT_PROG} closed connection\n"))),
+                    Ok(_) => Err(fail("fuse: short mount status from the helper\n".into())),
+                    Err(e) => Err(fail(format!(
+                        "fuse: failed to receive mount status: {}\n",
+                        strerror(e)
+                    ))),
+                }
+            }
+            Ok(_) | Err(_) => Err(fail("fuse: failed to send proceed signal\n".into())),
+        };
+        if result.is_ok() && keep {
+            std::thread::spawn(move || {
+                let _ = child.wait();
+            });
+            KEEPALIVE.lock().insert(fd.as_raw_fd(), sock);
+        } else {
+            drop(sock);
+            let _ = child.wait();
+        }
+        result.map(|()| fd)
+    }
+}
+
+/// The options a helper gets, as libfuse builds them: mtab options, helper options, and
+/// (when given) the subtype option; root also passes `dev`/`suid` if asked for.
+pub fn helper_opts(mo: &super::MountOpts, with_subtype: bool) -> Vec<u8> {
+    let mut opts = Some(mo.base_mtab_opts()).filter(|o| !o.is_empty());
+    if let Some(f) = &mo.fusermount_opts {
+        crate::opt::add_opt(&mut opts, f, false);
+    }
+    if nix::unistd::geteuid().is_root() {
+        use nix::mount::MsFlags;
+        for (flag, name) in [(MsFlags::MS_NODEV, &b"dev"[..]), (MsFlags::MS_NOSUID, b"suid")] {
+            if !mo.flags.contains(flag) {
+                crate::opt::add_opt(&mut opts, name, false);
+            }
+        }
+    }
+    if with_subtype && let Some(sub) = &mo.subtype_opt {
+        crate::opt::add_opt(&mut opts, sub, false);
+    }
+    opts.unwrap_or_default()
 }

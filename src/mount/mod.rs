@@ -24,6 +24,7 @@
 //! the returned error carries the same line so tests (and callers) can look at it.
 
 mod direct;
+pub mod fsmount;
 pub mod helper;
 mod opts;
 mod util;

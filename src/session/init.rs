@@ -315,5 +315,10 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     let want_ext = conn.want_ext;
     drop(conn);
     se.finish_init(arg.minor, want_ext, new_bufsize);
+    crate::daemonize::set_got_init();
     reply(0, &as_bytes(&out)[..size]);
+    // With synchronous INIT the mount call reports success once it returns.
+    if !se.is_sync_init() {
+        crate::daemonize::early_success();
+    }
 }

@@ -9,6 +9,7 @@ pub mod init;
 pub mod mt;
 pub mod opts;
 pub mod req;
+pub mod syncinit;
 
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,8 @@ pub struct SessionOpts {
     pub uring: bool,
     /// `io_uring_q_depth=N`.
     pub uring_q_depth: Option<u32>,
+    /// `sync_init` / `no_sync_init` (ferrofuse's option, so unmodified programs can opt in).
+    pub sync_init: Option<bool>,
 }
 
 /// A FUSE session.
@@ -138,6 +141,8 @@ pub struct Session {
     pub userdata: usize,
     /// io_uring was asked for (not implemented yet: later issue).
     pub uring: bool,
+    sync_init_mode: Mutex<syncinit::Mode>,
+    is_sync_init: AtomicBool,
 }
 
 impl Session {
@@ -192,6 +197,12 @@ impl Session {
             version,
             userdata,
             uring: opts.uring,
+            sync_init_mode: Mutex::new(match opts.sync_init {
+                Some(true) => syncinit::Mode::On,
+                Some(false) => syncinit::Mode::Off,
+                None => syncinit::Mode::Auto,
+            }),
+            is_sync_init: AtomicBool::new(false),
         })
     }
 
@@ -225,6 +236,26 @@ impl Session {
     /// Set the device fd.
     pub fn set_fd(&self, fd: i32) {
         self.fd.store(fd, Ordering::Release);
+    }
+
+    /// Choose synchronous INIT (`fuse_session_set_sync_init`).
+    pub fn set_sync_init_mode(&self, on: bool) {
+        *self.sync_init_mode.lock() = if on { syncinit::Mode::On } else { syncinit::Mode::Off };
+    }
+
+    /// The synchronous-INIT choice in effect (environment override included).
+    pub fn sync_init_mode(&self) -> syncinit::Mode {
+        syncinit::effective(*self.sync_init_mode.lock())
+    }
+
+    /// Record whether the connection was set up with synchronous INIT.
+    pub fn set_sync_init(&self, on: bool) {
+        self.is_sync_init.store(on, Ordering::Release);
+    }
+
+    /// Whether the connection was set up with synchronous INIT.
+    pub fn is_sync_init(&self) -> bool {
+        self.is_sync_init.load(Ordering::Acquire)
     }
 
     /// Turn on debug output.

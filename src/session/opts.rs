@@ -11,6 +11,8 @@ enum Field {
     DenyOthers,
     Uring,
     UringQDepth,
+    SyncInit,
+    NoSyncInit,
 }
 
 const fn set(templ: &'static [u8], f: Field) -> OptSpec<'static, Field> {
@@ -24,6 +26,8 @@ const LL_SPECS: &[OptSpec<'static, Field>] = &[
     set(b"allow_root", Field::DenyOthers),
     set(b"io_uring", Field::Uring),
     OptSpec { templ: b"io_uring_q_depth=%u", target: Some(Field::UringQDepth), value: -1 },
+    set(b"sync_init", Field::SyncInit),
+    set(b"no_sync_init", Field::NoSyncInit),
 ];
 
 struct LlHandler<'a>(&'a mut SessionOpts);
@@ -38,6 +42,8 @@ impl<A: ArgVec> Handler<A, Field> for LlHandler<'_> {
             Field::DenyOthers => self.0.deny_others = value != 0,
             Field::Uring => self.0.uring = value != 0,
             Field::UringQDepth => {}
+            Field::SyncInit => self.0.sync_init = Some(true),
+            Field::NoSyncInit => self.0.sync_init = Some(false),
         }
         Ok(())
     }

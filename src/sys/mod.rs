@@ -112,6 +112,10 @@ pub fn set_nonblocking(fd: i32, on: bool) -> Result<bool, i32> {
 /// detached (setsid, cwd `/`, stdio on /dev/null) and exits 0. Returns 0 or -1.
 pub fn daemonize(foreground: bool) -> i32 {
     use nix::unistd::{ForkResult, fork, pipe, setsid};
+    if crate::daemonize::early_is_used() {
+        crate::log::err("fuse_daemonize: the early daemonize API is already in use\n");
+        return -1;
+    }
     if foreground {
         let _ = nix::unistd::chdir("/");
         return 0;
@@ -248,4 +252,113 @@ pub fn ioctl_backing_close(dev: i32, id: i32) -> Result<i32, i32> {
     // SAFETY: the ioctl reads one u32 from the pointer, which outlives the call.
     let r = unsafe { libc::ioctl(dev, crate::kernel::ioctl::FUSE_DEV_IOC_BACKING_CLOSE, &v) };
     if r < 0 { Err(last_errno()) } else { Ok(r) }
+}
+
+/// fsopen(2): a filesystem context for `fstype`, close-on-exec.
+pub fn fsopen(fstype: &std::ffi::CStr) -> Result<std::os::fd::OwnedFd, i32> {
+    // SAFETY: fsopen takes a C string and flags; the returned fd is ours alone.
+    let r = unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), libc::FSOPEN_CLOEXEC) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor returned by the kernel.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(r as i32) })
+}
+
+/// fsconfig(2) with a string value (or a flag when `value` is None), or a command (`key` None).
+pub fn fsconfig(
+    fsfd: i32,
+    cmd: u32,
+    key: Option<&std::ffi::CStr>,
+    value: Option<&std::ffi::CStr>,
+) -> Result<(), i32> {
+    let k = key.map_or(std::ptr::null(), |k| k.as_ptr());
+    let v = value.map_or(std::ptr::null(), |v| v.as_ptr());
+    // SAFETY: fsconfig reads the optional C strings, which outlive the call.
+    let r = unsafe { libc::syscall(libc::SYS_fsconfig, fsfd, cmd, k, v, 0) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// fsmount(2): a detached mount of a created context, close-on-exec.
+pub fn fsmount(fsfd: i32, attr_flags: u64) -> Result<std::os::fd::OwnedFd, i32> {
+    // SAFETY: plain integer arguments; the returned fd is ours alone.
+    let r = unsafe { libc::syscall(libc::SYS_fsmount, fsfd, libc::FSMOUNT_CLOEXEC, attr_flags) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor returned by the kernel.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(r as i32) })
+}
+
+/// move_mount(2) of a detached mount onto a path.
+pub fn move_mount_to(mnt_fd: i32, to: &std::ffi::CStr) -> Result<(), i32> {
+    // SAFETY: the empty source path and the target C string outlive the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            mnt_fd,
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// FUSE_DEV_IOC_SYNC_INIT on a fresh /dev/fuse descriptor: the kernel will send INIT during
+/// the mount and wait for its answer. ENOTTY means the kernel lacks it.
+pub fn ioctl_sync_init(fd: i32) -> Result<(), i32> {
+    // SAFETY: the ioctl takes no argument.
+    let r = unsafe { libc::ioctl(fd, crate::kernel::ioctl::FUSE_DEV_IOC_SYNC_INIT) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// The file this library was loaded from (dladdr on one of its own functions).
+pub fn own_library_path() -> Option<std::path::PathBuf> {
+    // SAFETY: dladdr fills `info` for an address inside a loaded object; a function of ours is.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; the function pointer is only used as an address.
+    let ok = unsafe { libc::dladdr(own_library_path as *const libc::c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dli_fname is a NUL-terminated path owned by the dynamic loader.
+    let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    let p = std::path::PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.to_bytes()),
+    );
+    std::fs::canonicalize(&p).ok().or(Some(p))
+}
+
+/// Point stdin at /dev/null.
+pub fn stdin_to_null() {
+    if let Ok(n) =
+        nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto descriptor 0; `n` stays owned and is closed when dropped unless it
+        // is 0 itself.
+        unsafe { libc::dup2(n.as_raw_fd(), 0) };
+        if n.as_raw_fd() == 0 {
+            std::mem::forget(n);
+        }
+    }
+}
+
+/// Point stdout and stderr at /dev/null.
+pub fn stdout_stderr_to_null() {
+    if let Ok(n) =
+        nix::fcntl::open("/dev/null", nix::fcntl::OFlag::O_RDWR, nix::sys::stat::Mode::empty())
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto descriptors 1 and 2; `n` is closed on drop unless it is one of them.
+        unsafe {
+            libc::dup2(n.as_raw_fd(), 1);
+            libc::dup2(n.as_raw_fd(), 2);
+        }
+        if n.as_raw_fd() <= 2 {
+            std::mem::forget(n);
+        }
+    }
 }
