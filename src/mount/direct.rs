@@ -64,6 +64,19 @@ pub fn kern_mount(mountpoint: &[u8], mo: &MountOpts) -> Result<OwnedFd, MountErr
     if mo.auto_unmount {
         return super::helper::kern_mount_helper(mountpoint, mo, &mtab_opts);
     }
+    // The new mount API first (libfuse 3.19 does the same); mount(2) where the kernel lacks it
+    // or refuses what the new API asked, so that errors read as libfuse's.
+    match super::fsmount::prepare(mountpoint) {
+        Ok(p) => match super::fsmount::fsmount_quiet(mountpoint, mo, &p) {
+            Ok(()) => return Ok(p.fd),
+            Err(e) if e.needs_helper => {
+                return super::helper::kern_mount_helper(mountpoint, mo, &mtab_opts);
+            }
+            Err(_) => {}
+        },
+        // The mountpoint or the device is unusable: mount(2) would say the same.
+        Err(e) => return Err(e),
+    }
     match mount_sys(mountpoint, mo, &mtab_opts) {
         Ok(fd) => Ok(fd),
         // Not privileged: the setuid helper mounts for us.

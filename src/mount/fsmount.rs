@@ -63,22 +63,36 @@ fn split_opts(list: &[u8]) -> Vec<Vec<u8>> {
 /// Mount with the new API onto `mnt`, serving `p.fd`. Err with `needs_helper` on EPERM.
 /// With synchronous INIT armed, this returns only after INIT was answered.
 pub fn fsmount(mnt: &[u8], mo: &MountOpts, p: &Prepared) -> Result<(), MountError> {
+    fsmount_inner(mnt, mo, p, true)
+}
+
+/// As [`fsmount`], but errors are returned without being logged (the caller falls back to
+/// mount(2), which reports for itself).
+pub fn fsmount_quiet(mnt: &[u8], mo: &MountOpts, p: &Prepared) -> Result<(), MountError> {
+    fsmount_inner(mnt, mo, p, false)
+}
+
+fn fsmount_inner(mnt: &[u8], mo: &MountOpts, p: &Prepared, loud: bool) -> Result<(), MountError> {
+    let fail = |errno: Errno, msg: String| -> MountError {
+        if errno == Errno::EPERM {
+            return MountError { needs_helper: true, errno: Some(errno), message: None };
+        }
+        if loud {
+            logged(Some(errno), msg)
+        } else {
+            MountError { needs_helper: false, errno: Some(errno), message: Some(msg) }
+        }
+    };
     let sys = |what: &str, r: Result<(), i32>| -> Result<(), MountError> {
         r.map_err(|e| {
             let errno = Errno::from_raw(e);
-            if errno == Errno::EPERM {
-                return MountError { needs_helper: true, errno: Some(errno), message: None };
-            }
-            logged(Some(errno), format!("fuse: {what} failed: {}\n", strerror(errno)))
+            fail(errno, format!("fuse: {what} failed: {}\n", strerror(errno)))
         })
     };
     let fstype = if mo.blkdev { c"fuseblk" } else { c"fuse" };
     let fsfd = crate::sys::fsopen(fstype).map_err(|e| {
         let errno = Errno::from_raw(e);
-        if errno == Errno::EPERM {
-            return MountError { needs_helper: true, errno: Some(errno), message: None };
-        }
-        logged(Some(errno), format!("fuse: fsopen failed: {}\n", strerror(errno)))
+        fail(errno, format!("fuse: fsopen failed: {}\n", strerror(errno)))
     })?;
     let fs = fsfd.as_raw_fd();
     let set = |k: &[u8], v: Option<&[u8]>| -> Result<(), MountError> {
@@ -134,7 +148,7 @@ pub fn fsmount(mnt: &[u8], mo: &MountOpts, p: &Prepared) -> Result<(), MountErro
     }
     let mfd = crate::sys::fsmount(fs, attrs).map_err(|e| {
         let errno = Errno::from_raw(e);
-        logged(Some(errno), format!("fuse: fsmount failed: {}\n", strerror(errno)))
+        fail(errno, format!("fuse: fsmount failed: {}\n", strerror(errno)))
     })?;
     let target = cstr(mnt)?;
     sys("move_mount", crate::sys::move_mount_to(mfd.as_raw_fd(), &target))?;
