@@ -256,7 +256,9 @@ impl SyncInitHelper {
             MountError { needs_helper: false, errno: None, message: Some(m) }
         };
         let sent = loop {
-            match nix::sys::socket::send(sock.as_raw_fd(), &[0u8], MsgFlags::empty()) {
+            // MSG_NOSIGNAL: a helper that died already must give EPIPE (and the log line
+            // below), not a SIGPIPE that kills a program without a handler for it.
+            match nix::sys::socket::send(sock.as_raw_fd(), &[0u8], MsgFlags::MSG_NOSIGNAL) {
                 Err(Errno::EINTR) => continue,
                 r => break r,
             }

@@ -9,6 +9,7 @@
 //! without `--sync-init` means the classic flow: the caller gets `Ok(None)`.
 
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Session;
 use crate::mount::{self, MountError};
@@ -36,10 +37,11 @@ pub fn effective(mode: Mode) -> Mode {
     }
 }
 
-/// Answer requests on `fd` until `wake` becomes readable (or the device fails).
-fn worker(se: &Session, fd: i32, wake: i32) {
+/// Answer requests on `fd` until `wake` becomes readable, `stop` is set (and the thread is
+/// interrupted), or the device fails.
+fn worker(se: &Session, fd: i32, wake: i32, stop: &AtomicBool) {
     let mut buf = Vec::new();
-    loop {
+    while !stop.load(Ordering::Acquire) {
         match crate::sys::poll2(fd, wake) {
             Ok((_, true)) => break,
             Ok((true, _)) => {}
@@ -75,15 +77,52 @@ fn with_worker<T>(
             return Err(MountError { needs_helper: false, errno: Some(e), message: Some(m) });
         }
     };
+    // Until a mount attaches the armed device, poll(2) and read(2) on it wait inside the
+    // kernel where neither the eventfd nor a timeout reaches them: when the mount fails
+    // before that (no privilege, a helper that gave up, a refused option), the worker has to
+    // be interrupted with a signal.
+    let intr = match crate::sys::Interrupter::install() {
+        Ok(i) => i,
+        Err(e) => {
+            let m = format!(
+                "fuse: cannot set up the init worker's signal: {}\n",
+                crate::sys::strerror(e)
+            );
+            crate::log::err(&m);
+            return Err(MountError { needs_helper: false, errno: None, message: Some(m) });
+        }
+    };
     // Non-blocking reads, so the worker never sleeps in read(2) past the wake-up.
     let was = crate::sys::set_nonblocking(fd, true);
+    let stop = AtomicBool::new(false);
     let res = std::thread::scope(|s| {
         let wfd = wake.as_raw_fd();
-        s.spawn(move || worker(se, fd, wfd));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, intr) = (&stop, &intr);
+        let h = s.spawn(move || {
+            intr.arm_current_thread();
+            let _ = tx.send(crate::sys::current_thread());
+            worker(se, fd, wfd, stop)
+        });
+        let thread = rx.recv().ok();
         let r = mount_call();
+        stop.store(true, Ordering::Release);
         let _ = nix::unistd::write(&wake, &1u64.to_ne_bytes());
+        // Give the eventfd a moment, then interrupt until the worker is gone (a signal sent
+        // just before it enters poll(2) would be missed, hence the repetition).
+        let mut waited = 0;
+        while !h.is_finished() {
+            if waited >= 20
+                && let Some(t) = thread
+            {
+                intr.interrupt(t);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            waited += 1;
+        }
         r
     });
+    drop(intr);
     if matches!(was, Ok(false)) {
         let _ = crate::sys::set_nonblocking(fd, false);
     }

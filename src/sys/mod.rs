@@ -314,6 +314,69 @@ pub fn ioctl_sync_init(fd: i32) -> Result<(), i32> {
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
+/// A signal that interrupts a thread blocked in a system call: while this value lives, a no-op
+/// handler (without `SA_RESTART`) is installed for it; dropping it puts the old action back.
+///
+/// Needed because a thread that polls or reads a `/dev/fuse` armed with FUSE_DEV_IOC_SYNC_INIT
+/// waits inside the kernel until a mount attaches the device: if the mount fails first, only a
+/// signal gets it out (a timeout in poll(2) does not apply to that wait).
+pub struct Interrupter {
+    sig: i32,
+    old: libc::sigaction,
+}
+
+extern "C" fn interrupt_noop(_sig: libc::c_int) {}
+
+impl Interrupter {
+    /// Install the no-op handler on the last real-time signal.
+    pub fn install() -> Result<Interrupter, i32> {
+        let sig = libc::SIGRTMAX();
+        // SAFETY: sigaction with valid, zero-initialised structs; the handler is an
+        // `extern "C" fn(c_int)` that does nothing (async-signal-safe).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = interrupt_noop as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_flags = 0;
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, &sa, &mut old) == -1 {
+                return Err(last_errno());
+            }
+            Ok(Interrupter { sig, old })
+        }
+    }
+
+    /// Called on the thread to be interrupted: make sure the signal is not blocked there.
+    pub fn arm_current_thread(&self) {
+        // SAFETY: a valid sigset_t built here; pthread_sigmask only changes this thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, self.sig);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+    }
+
+    /// Interrupt `thread` (a live thread that called [`Self::arm_current_thread`]).
+    pub fn interrupt(&self, thread: libc::pthread_t) {
+        // SAFETY: the caller guarantees `thread` has not been joined yet; the handler is ours.
+        unsafe { libc::pthread_kill(thread, self.sig) };
+    }
+}
+
+impl Drop for Interrupter {
+    fn drop(&mut self) {
+        // SAFETY: restores the action saved by `install`.
+        unsafe { libc::sigaction(self.sig, &self.old, std::ptr::null_mut()) };
+    }
+}
+
+/// pthread_self(3).
+pub fn current_thread() -> libc::pthread_t {
+    // SAFETY: always safe to call.
+    unsafe { libc::pthread_self() }
+}
+
 /// The file this library was loaded from (dladdr on one of its own functions).
 pub fn own_library_path() -> Option<std::path::PathBuf> {
     // SAFETY: dladdr fills `info` for an address inside a loaded object; a function of ours is.
