@@ -723,3 +723,81 @@ fn fault_kernel_refuses_blkdev() {
         expect_mount_failure("fault-blkdev-sync", &env, &["-f", "-o", opts, "-o", "sync_init"]);
     assert!(err.contains("Block device required"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The 3.19 early-daemonize API
+
+/// tests/c/early_daemon.c built against our headers (it uses <fuse_daemonize.h>, 3.19 API).
+fn early_daemon() -> &'static Path {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let r = BIN.get_or_init(|| {
+        let lib = common::target_profile_dir();
+        let flags = run_ok(
+            Command::new("pkg-config")
+                .args(["--cflags", "--libs", "fuse3"])
+                .env("PKG_CONFIG_PATH", &lib),
+            BUILD_T,
+        )?;
+        let out = scratch_dir("mounting-early").join("early_daemon");
+        run_ok(
+            Command::new("gcc")
+                .args(["-Wall", "-Wextra", "-Werror"])
+                .arg(common::repo_root().join("tests/c/early_daemon.c"))
+                .arg("-o")
+                .arg(&out)
+                .args(flags.stdout.split_whitespace()),
+            BUILD_T,
+        )?;
+        Ok(out)
+    });
+    match r {
+        Ok(p) => p,
+        Err(e) => panic!("building tests/c/early_daemon.c failed:\n{e}"),
+    }
+}
+
+/// Started in the background, the launching process exits 0 only once the mount is usable:
+/// the file reads at once, with no waiting. Synchronous INIT is on by default for such
+/// programs (libfuse's rule), so INIT was answered before the mount call returned.
+#[test]
+fn early_daemonize_reports_a_usable_mount() {
+    let _g = serial();
+    let t = TmpMnt::new("early-ok", None);
+    let mut cmd = Command::new(early_daemon());
+    cmd.arg(&t.mnt).env("LD_LIBRARY_PATH", common::target_profile_dir());
+    let ran = run(&mut cmd, Duration::from_secs(20)).expect("launcher finished");
+    let read = std::fs::read_to_string(t.mnt.join("ready"));
+    let daemons = procs_mentioning(&t.mnt.to_string_lossy());
+    let unmounted = Command::new("fusermount3").arg("-u").arg(&t.mnt).status();
+    assert!(ran.status.success(), "launcher: {ran:?}");
+    assert_eq!(
+        read.ok().as_deref(),
+        Some("yes\n"),
+        "the mount was not ready when the launcher exited"
+    );
+    assert_eq!(daemons.len(), 1, "one daemon serves it: {daemons:?}");
+    assert!(unmounted.is_ok_and(|s| s.success()));
+    let gone =
+        wait_for(Duration::from_secs(5), || procs_mentioning(&t.mnt.to_string_lossy()).is_empty());
+    assert!(gone, "the daemon did not exit after unmount");
+}
+
+/// A mount that fails after the fork: the launcher exits with the daemon's failure, nothing is
+/// mounted and no daemon stays.
+#[test]
+fn early_daemonize_reports_a_failed_mount() {
+    let _g = serial();
+    let t = TmpMnt::new("early-fail", None);
+    let mut cmd = Command::new(early_daemon());
+    cmd.arg("-o")
+        .arg("blkdev,fsname=/etc/hostname")
+        .arg(&t.mnt)
+        .env("LD_LIBRARY_PATH", common::target_profile_dir());
+    let ran = run(&mut cmd, Duration::from_secs(20)).expect("launcher finished");
+    assert!(!ran.status.success(), "launcher succeeded: {ran:?}");
+    assert!(ran.stderr.contains("fuse: "), "no fuse: message: {ran:?}");
+    assert!(common::mount::fuse_mount_type(&t.mnt).is_none(), "left mounted");
+    let gone =
+        wait_for(Duration::from_secs(5), || procs_mentioning(&t.mnt.to_string_lossy()).is_empty());
+    assert!(gone, "a daemon stayed: {:?}", procs_mentioning(&t.mnt.to_string_lossy()));
+}
