@@ -2,15 +2,16 @@
 //! (when none is idle, up to `max_threads`), idle ones beyond `max_idle` leave, and with
 //! `clone_fd` each worker reads and answers on its own clone of the device fd.
 //!
-//! Stopping: a worker that sees the end (unmount, error, exit request) wakes every other one
-//! through an eventfd the workers poll together with the device, so nobody stays blocked in
-//! read(2) and every thread is joined before the loop returns. For that the device is read in
-//! non-blocking mode while the loop runs: one request wakes every polling worker, and the ones
-//! that lose the race for it must get EAGAIN and go back to polling, not sleep in read(2)
-//! where the eventfd cannot reach them.
+//! Workers block in read(2) on the device: the kernel hands each request to exactly one
+//! waiting reader, so an idle pool costs nothing and no request wakes the whole pool.
+//! Stopping: on unmount every read fails with ENODEV by itself; for an exit request
+//! (`fuse_session_exit`, a signal handler) the loop interrupts the workers that sit in read(2)
+//! with a private signal (no-op handler, no SA_RESTART), so every thread is joined before the
+//! loop returns and Ctrl-C never hangs.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
@@ -28,12 +29,20 @@ pub struct MtConfig {
     pub max_threads: u32,
 }
 
+/// One worker as the loop sees it.
+struct Worker {
+    handle: JoinHandle<()>,
+    thread: libc::pthread_t,
+    /// In (or about to enter) read(2): safe to interrupt.
+    reading: Arc<AtomicBool>,
+}
+
 struct State {
     workers: usize,
     avail: usize,
     done: bool,
     error: i32,
-    handles: Vec<JoinHandle<()>>,
+    handles: Vec<Worker>,
 }
 
 struct Shared {
@@ -41,7 +50,6 @@ struct Shared {
     cfg: MtConfig,
     state: Mutex<State>,
     finished: Condvar,
-    wake: OwnedFd,
 }
 
 impl Shared {
@@ -59,17 +67,27 @@ impl Shared {
                 st.error = error;
             }
         }
-        let _ = nix::unistd::write(&self.wake, &1u64.to_ne_bytes());
         self.finished.notify_all();
     }
 }
 
 fn start_worker(sh: &Arc<Shared>, st: &mut State) {
     let s2 = Arc::clone(sh);
+    let reading = Arc::new(AtomicBool::new(false));
+    let r2 = Arc::clone(&reading);
+    let (tx, rx) = std::sync::mpsc::channel();
     st.workers += 1;
     st.avail += 1;
-    match std::thread::Builder::new().name("fuse-worker".into()).spawn(move || worker(&s2)) {
-        Ok(h) => st.handles.push(h),
+    let spawned = std::thread::Builder::new().name("fuse-worker".into()).spawn(move || {
+        let _ = tx.send(crate::sys::current_thread());
+        worker(&s2, &r2)
+    });
+    match spawned {
+        Ok(handle) => {
+            // The worker sends its id first thing; a worker that could not would be gone.
+            let thread = rx.recv().unwrap_or(0);
+            st.handles.push(Worker { handle, thread, reading });
+        }
         Err(e) => {
             st.workers -= 1;
             st.avail -= 1;
@@ -81,7 +99,7 @@ fn start_worker(sh: &Arc<Shared>, st: &mut State) {
 fn clone_device(master: i32) -> Option<OwnedFd> {
     let fd = nix::fcntl::open(
         "/dev/fuse",
-        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK,
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
         nix::sys::stat::Mode::empty(),
     )
     .ok()?;
@@ -89,7 +107,7 @@ fn clone_device(master: i32) -> Option<OwnedFd> {
         Ok(()) => Some(fd),
         Err(e) => {
             crate::log::err(&format!(
-                "fuse: failed to clone device fd: {}\n",
+                "fuse: failed to clone device fd: {}; using the shared one\n",
                 crate::sys::strerror(e)
             ));
             None
@@ -97,29 +115,20 @@ fn clone_device(master: i32) -> Option<OwnedFd> {
     }
 }
 
-fn worker(sh: &Arc<Shared>) {
+fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
+    crate::sys::unblock_interrupt_signal();
     let se = sh.session();
     let own = if sh.cfg.clone_fd && !se.has_custom_io() { clone_device(se.fd()) } else { None };
     let fd = own.as_ref().map_or(se.fd(), |f| f.as_raw_fd());
     let mut buf = Vec::new();
     loop {
+        reading.store(true, Ordering::Release);
         if se.exited() || sh.state.lock().done {
+            reading.store(false, Ordering::Release);
             break;
         }
-        // Wait for a request or the wake-up; custom I/O is read directly.
-        if !se.has_custom_io() {
-            match crate::sys::poll2(fd, sh.wake.as_fd().as_raw_fd()) {
-                Ok((_, true)) => break,
-                Ok((true, _)) => {}
-                Ok((false, false)) => continue,
-                Err(libc::EINTR) => continue,
-                Err(e) => {
-                    sh.stop(-e);
-                    break;
-                }
-            }
-        }
         let res = se.receive_fd(&mut buf, fd);
+        reading.store(false, Ordering::Release);
         if res == -(libc::EINTR as isize) || res == -(libc::EAGAIN as isize) {
             continue;
         }
@@ -167,17 +176,17 @@ fn worker(sh: &Arc<Shared>) {
 /// Run the multithreaded loop until the filesystem is unmounted or the session told to exit.
 /// Returns 0, the session's recorded error, or -errno.
 pub fn run(se: &Session, cfg: MtConfig) -> i32 {
-    let wake = match nix::sys::eventfd::EventFd::from_value_and_flags(
-        0,
-        nix::sys::eventfd::EfdFlags::EFD_CLOEXEC,
-    ) {
-        Ok(e) => OwnedFd::from(e),
-        Err(e) => return -(e as i32),
+    let intr = match crate::sys::Interrupter::install() {
+        Ok(i) => i,
+        Err(e) => {
+            crate::log::err(&format!(
+                "fuse: cannot set up the loop's wake-up signal: {}\n",
+                crate::sys::strerror(e)
+            ));
+            return -e;
+        }
     };
     let cfg = MtConfig { max_threads: cfg.max_threads.max(1), ..cfg };
-    // Non-blocking reads for the loop's lifetime (see the module comment); restored after.
-    let device = (!se.has_custom_io()).then(|| se.fd()).filter(|fd| *fd >= 0);
-    let was_nonblocking = device.map(|fd| crate::sys::set_nonblocking(fd, true));
     let sh = Arc::new(Shared {
         se: se as *const Session as usize,
         cfg,
@@ -189,36 +198,43 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             handles: Vec::new(),
         }),
         finished: Condvar::new(),
-        wake,
     });
     {
         let mut st = sh.state.lock();
         start_worker(&sh, &mut st);
-        #[allow(clippy::while_let_loop)]
         // Wait for the end, noticing an exit request made from outside (a signal handler
         // cannot wake us, so look now and then).
         while !st.done {
             if se.exited() {
-                drop(st);
-                sh.stop(0);
+                st.done = true;
                 break;
             }
-            sh.finished.wait_for(&mut st, std::time::Duration::from_millis(200));
+            sh.finished.wait_for(&mut st, std::time::Duration::from_millis(100));
         }
     }
-    // Join every worker (including ones started while we waited).
+    // Wake the readers and join everyone, workers started meanwhile included.
     loop {
-        let handles: Vec<_> = std::mem::take(&mut sh.state.lock().handles);
-        if handles.is_empty() {
+        let workers: Vec<Worker> = std::mem::take(&mut sh.state.lock().handles);
+        if workers.is_empty() {
             break;
         }
-        for h in handles {
-            let _ = h.join();
+        for w in workers {
+            let mut rounds = 0u32;
+            while !w.handle.is_finished() {
+                if w.reading.load(Ordering::Acquire) && w.thread != 0 {
+                    intr.interrupt(w.thread);
+                }
+                rounds += 1;
+                std::thread::sleep(std::time::Duration::from_millis(if rounds < 20 {
+                    1
+                } else {
+                    5
+                }));
+            }
+            let _ = w.handle.join();
         }
     }
-    if let (Some(fd), Some(Ok(false))) = (device, was_nonblocking) {
-        let _ = crate::sys::set_nonblocking(fd, false);
-    }
+    drop(intr);
     let err = sh.state.lock().error;
     if se.error() != 0 {
         se.error()

@@ -425,3 +425,14 @@ pub fn stdout_stderr_to_null() {
         }
     }
 }
+
+/// Make sure the calling thread receives the interrupt signal of [`Interrupter`].
+pub fn unblock_interrupt_signal() {
+    // SAFETY: a valid sigset_t built here; pthread_sigmask only changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGRTMAX());
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
