@@ -383,11 +383,25 @@ impl Session {
             }
         }
         let hb = *header;
-        let mut iov: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len() + 1);
-        iov.push(IoSlice::new(as_bytes(&hb)));
-        iov.extend(parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)));
+        // Replies have a handful of parts: keep them on the stack unless there are many.
+        let mut small: [IoSlice<'_>; 8] = [IoSlice::new(&[]); 8];
+        let mut heap: Vec<IoSlice<'_>> = Vec::new();
+        let nonempty = parts.iter().filter(|p| !p.is_empty());
+        let iov: &[IoSlice<'_>] = if parts.len() < small.len() {
+            small[0] = IoSlice::new(as_bytes(&hb));
+            let mut n = 1;
+            for p in nonempty {
+                small[n] = IoSlice::new(p);
+                n += 1;
+            }
+            &small[..n]
+        } else {
+            heap.push(IoSlice::new(as_bytes(&hb)));
+            heap.extend(nonempty.map(|p| IoSlice::new(p)));
+            &heap
+        };
         let fd = if fd >= 0 { fd } else { self.fd() };
-        match self.channel.read().writev(fd, &iov) {
+        match self.channel.read().writev(fd, iov) {
             Ok(_) => Ok(()),
             Err(e) => {
                 // ENOENT: the request was interrupted and the kernel no longer waits for it.

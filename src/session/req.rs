@@ -102,31 +102,49 @@ struct Table {
     free: Vec<u32>,
 }
 
-static TABLE: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::new() });
+/// The table is sharded so that threads answering requests at the same time rarely meet on
+/// one lock; a handle names its shard.
+const SHARDS: usize = 16;
+const SHARD_BITS: u32 = 4;
 
-fn pack(index: u32, generation: u32) -> ReqHandle {
-    // Generation in the high half, index + 1 in the low half: never zero.
-    ReqHandle(((generation as usize) << 32) | (index as usize + 1))
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::new() });
+static TABLE: [Mutex<Table>; SHARDS] = [EMPTY; SHARDS];
+
+thread_local! {
+    /// The shard this thread registers its requests in.
+    static MY_SHARD: usize = {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
+    };
 }
 
-fn unpack(h: ReqHandle) -> Option<(usize, u32)> {
+fn pack(shard: usize, index: u32, generation: u32) -> ReqHandle {
+    // Generation in the high half; (index << 4 | shard) + 1 in the low half: never zero.
+    let low = ((index as usize) << SHARD_BITS | shard) + 1;
+    ReqHandle(((generation as usize) << 32) | (low & 0xffff_ffff))
+}
+
+fn unpack(h: ReqHandle) -> Option<(usize, usize, u32)> {
     let low = (h.0 & 0xffff_ffff) as u32;
-    let index = low.checked_sub(1)? as usize;
-    Some((index, (h.0 >> 32) as u32))
+    let v = low.checked_sub(1)? as usize;
+    Some((v & (SHARDS - 1), v >> SHARD_BITS, (h.0 >> 32) as u32))
 }
 
 /// Register a new request and return its handle.
 pub fn insert(data: ReqData) -> ReqHandle {
-    let mut t = TABLE.lock();
+    let shard = MY_SHARD.with(|s| *s);
+    let mut t = TABLE[shard].lock();
     let data = Some(Box::new(data));
     if let Some(i) = t.free.pop() {
         let slot = &mut t.slots[i as usize];
         slot.data = data;
-        pack(i, slot.generation)
+        pack(shard, i, slot.generation)
     } else {
         let i = t.slots.len() as u32;
         t.slots.push(Slot { generation: 1, data });
-        pack(i, 1)
+        pack(shard, i, 1)
     }
 }
 
@@ -134,8 +152,8 @@ pub fn insert(data: ReqData) -> ReqHandle {
 ///
 /// `f` runs under the table lock: it must not call back into C or into this module.
 pub fn with<R>(h: ReqHandle, f: impl FnOnce(&ReqData) -> R) -> Option<R> {
-    let (i, generation) = unpack(h)?;
-    let t = TABLE.lock();
+    let (shard, i, generation) = unpack(h)?;
+    let t = TABLE[shard].lock();
     let slot = t.slots.get(i)?;
     if slot.generation != generation {
         return None;
@@ -151,8 +169,8 @@ pub fn ctx_ptr(h: ReqHandle) -> Option<*const Ctx> {
 /// Take a request out of the table (it is being answered). `None` if it was already answered
 /// or never existed.
 pub fn take(h: ReqHandle) -> Option<Box<ReqData>> {
-    let (i, generation) = unpack(h)?;
-    let mut t = TABLE.lock();
+    let (shard, i, generation) = unpack(h)?;
+    let mut t = TABLE[shard].lock();
     let slot = t.slots.get_mut(i)?;
     if slot.generation != generation {
         return None;
@@ -165,40 +183,52 @@ pub fn take(h: ReqHandle) -> Option<Box<ReqData>> {
 
 /// Find the outstanding request of `session` with kernel id `unique`.
 pub fn find_unique(session: usize, unique: u64) -> Option<ReqHandle> {
-    let t = TABLE.lock();
-    t.slots.iter().enumerate().find_map(|(i, s)| {
-        s.data
-            .as_ref()
-            .filter(|d| d.session == session && d.unique == unique && !d.no_reply)
-            .map(|_| pack(i as u32, s.generation))
-    })
+    for (shard, m) in TABLE.iter().enumerate() {
+        let t = m.lock();
+        let found = t.slots.iter().enumerate().find_map(|(i, s)| {
+            s.data
+                .as_ref()
+                .filter(|d| d.session == session && d.unique == unique && !d.no_reply)
+                .map(|_| pack(shard, i as u32, s.generation))
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 /// Drop every outstanding request of `session` (the session is going away). Returns how many.
 pub fn drop_session(session: usize) -> usize {
-    let mut t = TABLE.lock();
     let mut n = 0;
-    let mut freed = Vec::new();
-    for (i, s) in t.slots.iter_mut().enumerate() {
-        if s.data.as_ref().is_some_and(|d| d.session == session) {
-            s.data = None;
-            s.generation = s.generation.wrapping_add(1).max(1);
-            freed.push(i as u32);
-            n += 1;
+    for m in &TABLE {
+        let mut t = m.lock();
+        let mut freed = Vec::new();
+        for (i, s) in t.slots.iter_mut().enumerate() {
+            if s.data.as_ref().is_some_and(|d| d.session == session) {
+                s.data = None;
+                s.generation = s.generation.wrapping_add(1).max(1);
+                freed.push(i as u32);
+                n += 1;
+            }
         }
+        t.free.extend(freed);
     }
-    t.free.extend(freed);
     n
 }
 
 /// Number of outstanding requests of `session`.
 pub fn outstanding(session: usize) -> usize {
     TABLE
-        .lock()
-        .slots
         .iter()
-        .filter(|s| s.data.as_ref().is_some_and(|d| d.session == session))
-        .count()
+        .map(|m| {
+            m.lock()
+                .slots
+                .iter()
+                .filter(|s| s.data.as_ref().is_some_and(|d| d.session == session))
+                .count()
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -222,7 +252,7 @@ mod tests {
     #[test]
     fn garbage_handles_are_refused() {
         for h in [0usize, 1, usize::MAX, 0xdead_beef_0000_0001, 0x1234] {
-            assert!(with(ReqHandle(h), |_| ()).is_none() || h == 1);
+            assert!(with(ReqHandle(h), |_| ()).is_none());
         }
         assert!(take(ReqHandle(0)).is_none());
     }
