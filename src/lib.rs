@@ -12,6 +12,7 @@
 
 pub mod capi;
 pub mod codec;
+pub mod fusermount3;
 pub mod kernel;
 pub mod log;
 pub mod mount;
