@@ -5,7 +5,11 @@
 //! - [`sys`]: thin libc wrappers.
 //! - [`log`]: libfuse's logging (`fuse_log`), the sink C programs can replace.
 //! - [`opt`]: the `fuse_opt` engine and command-line parsing, on Rust byte strings.
-//! - [`mount`]: mount options, the direct mount(2) and unmounting.
+//! - [`codec`]: request decoding and reply encoding, length-checked, no I/O.
+//! - [`mount`]: mount options, fsmount/mount(2), the fusermount3 client protocol, unmounting.
+//! - [`session`]: the session: INIT, dispatch, replies, the loops, synchronous INIT.
+//! - [`daemonize`]: libfuse 3.19's early-daemonize API.
+//! - [`fusermount3`]: our setuid mount helper (built as the `fusermount3` binary).
 //! - [`capi`]: the only place with `#[unsafe(no_mangle)]`: one module per libfuse header.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -13,6 +17,7 @@
 pub mod capi;
 pub mod codec;
 pub mod daemonize;
+pub mod fusermount3;
 pub mod kernel;
 pub mod log;
 pub mod mount;
