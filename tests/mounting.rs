@@ -801,3 +801,41 @@ fn early_daemonize_reports_a_failed_mount() {
         wait_for(Duration::from_secs(5), || procs_mentioning(&t.mnt.to_string_lossy()).is_empty());
     assert!(gone, "a daemon stayed: {:?}", procs_mentioning(&t.mnt.to_string_lossy()));
 }
+
+/// As the user, synchronous INIT end to end with our own setuid helper: the library runs it
+/// with `--sync-init`, arms the device it receives, answers INIT on a worker while the helper
+/// mounts, and the mount call returns after INIT was answered.
+#[test]
+fn user_sync_init_with_our_helper() {
+    let _s = serial();
+    let (helper, _keep) = our_setuid_helper();
+    let helper_s = helper.to_string_lossy().into_owned();
+    let mut zombies = Vec::new();
+    let (o, err) = user_hello_run(
+        "user-sync-ours",
+        Lib::Ours,
+        &["-d", "-o", "sync_init"],
+        &[("FERROFUSE_SYNC_INIT", ""), ("FUSERMOUNT_PROG", &helper_s)],
+        |pid| zombies = zombie_children(pid),
+    );
+    assert_eq!(
+        o,
+        UserOutcome {
+            hello: Ok("Hello World!\n".into()),
+            unmounted: true,
+            exit: Some(0),
+            leftover_mount: false
+        },
+        "{err}"
+    );
+    assert!(zombies.is_empty(), "zombie children of the daemon: {zombies:?}\n{err}");
+    let log = DebugLog::new(&err);
+    assert!(
+        log.line("fuse: privileged mount failed with EPERM, falling back to fusermount3").is_some(),
+        "the user's own mount attempt should have been refused first:\n{err}"
+    );
+    assert!(log.line("fuse: helper lacks --sync-init, classic mount").is_none(), "{err}");
+    assert_sync_order("user-sync-ours", &log);
+    let stray = procs_mentioning("ferrofuse-mounting-user-sync-ours");
+    assert!(stray.is_empty(), "processes left: {stray:?}");
+}

@@ -163,7 +163,12 @@ pub fn mount(se: &Session, mnt: &[u8]) -> Result<Option<i32>, MountError> {
     };
     let hfd = h.fd.as_raw_fd();
     match crate::sys::ioctl_sync_init(hfd) {
-        Ok(()) => se.set_sync_init(true),
+        Ok(()) => {
+            if debug {
+                crate::log::debug("fuse: synchronous FUSE_INIT enabled (through the helper)\n");
+            }
+            se.set_sync_init(true)
+        }
         Err(libc::ENOTTY) => {}
         Err(e) => crate::log::err(&format!(
             "fuse: failed to enable sync init: {}\n",
