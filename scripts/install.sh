@@ -1,5 +1,7 @@
 #!/bin/sh
-# Install ferrofuse under a prefix: libraries, headers and a pkg-config file.
+# Install ferrofuse under a prefix: libraries, headers, a pkg-config file, and our mount helper
+# as $prefix/bin/fusermount3 (setuid root when run as root, so users can mount; the library
+# finds it there before any fusermount3 on PATH).
 #   scripts/install.sh [--prefix /usr/local] [--libdir LIBDIR] [--destdir STAGING] [--profile release]
 # Afterwards `PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs fuse3` is all a
 # consumer needs. DESTDIR-style staging: files go to $destdir$prefix, paths inside name $prefix.
@@ -37,4 +39,14 @@ install -m 0644 "$top"/include/fuse3/*.h "$destdir$prefix/include/fuse3/"
 sed -e "s|^includedir=.*|includedir=$prefix/include|" -e "s|^libdir=.*|libdir=$libdir|" \
 	"$built/fuse3.pc" > "$destdir$libdir/pkgconfig/fuse3.pc"
 chmod 0644 "$destdir$libdir/pkgconfig/fuse3.pc"
+if [ -f "$built/fusermount3" ]; then
+	install -d "$destdir$prefix/bin"
+	install -m 0755 "$built/fusermount3" "$destdir$prefix/bin/fusermount3"
+	if [ "$(id -u)" = 0 ]; then
+		chown root:root "$destdir$prefix/bin/fusermount3"
+		chmod 4755 "$destdir$prefix/bin/fusermount3"
+	else
+		echo "install.sh: not root: $prefix/bin/fusermount3 is not setuid (users cannot mount with it)" >&2
+	fi
+fi
 echo "installed ferrofuse into $destdir$prefix (libraries in $libdir)"
