@@ -284,7 +284,10 @@ impl SyncInitHelper {
                             strerror(Errno::from_raw(-s))
                         ))),
                     },
-                    Ok(0) => Err(fail(format!("fuse: {FUSERMOUNT_PROG} closed connection\n"))),
+                    // A helper gone before answering: EOF, or a reset if our byte was unread.
+                    Ok(0) | Err(Errno::ECONNRESET) => {
+                        Err(fail(format!("fuse: {FUSERMOUNT_PROG} closed connection\n")))
+                    }
                     Ok(_) => Err(fail("fuse: short mount status from the helper\n".into())),
                     Err(e) => Err(fail(format!(
                         "fuse: failed to receive mount status: {}\n",
