@@ -1,6 +1,7 @@
 //! The rounds. Each round runs the workloads on the tmpfs source, then, for each daemon
-//! variant, the program on both libraries back to back; which library goes first alternates
-//! from one variant and round to the next, so drift on a shared machine hits both alike.
+//! variant, mounts the program on both libraries at once and runs every workload on one and
+//! then the other. Which library goes first alternates from step to step and round to round,
+//! so drift on a shared machine hits both alike.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,21 +20,12 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
     let mut mapped = [String::new(), String::new()];
-    let mut step = 0usize;
     for round in 0..cfg.rounds {
         eprintln!("ferrofuse-bench: round {}/{}", round + 1, cfg.rounds);
         tmpfs_round(cfg, &variants, &wd, round, &mut samples)?;
+        let mut order = Order { round, slot: 0 };
         for v in &variants {
-            let order = if step.is_multiple_of(2) {
-                [Lib::Libfuse, Lib::Ours]
-            } else {
-                [Lib::Ours, Lib::Libfuse]
-            };
-            step += 1;
-            for lib in order {
-                let m = daemon_round(cfg, v, lib, &wd, round, &mut samples)?;
-                mapped[lib as usize] = m;
-            }
+            variant_round(cfg, v, &mut order, &wd, &mut samples, &mut mapped)?;
         }
     }
     let [mapped_libfuse, mapped_ours] = mapped;
@@ -93,33 +85,35 @@ fn tmpfs_round(
     Ok(())
 }
 
-/// Start the program on `lib` with variant `v`, run its workloads, unmount. Returns the
-/// libfuse file the daemon mapped.
-fn daemon_round(
+/// Which library goes first at each step of a round: the order flips from one step to the
+/// next, and for the same step from one round to the next.
+struct Order {
+    round: usize,
+    slot: usize,
+}
+
+impl Order {
+    fn next(&mut self) -> [Lib; 2] {
+        let flip = (self.round + self.slot) % 2 == 1;
+        self.slot += 1;
+        if flip { [Lib::Ours, Lib::Libfuse] } else { [Lib::Libfuse, Lib::Ours] }
+    }
+}
+
+/// Mount the program with variant `v` on both libraries (each on its own mountpoint), run
+/// each workload on one then the other, so a pair is measured seconds apart; unmount both.
+/// The default variant also records mount and unmount latency and the daemons' peak RSS.
+fn variant_round(
     cfg: &Config,
     v: &Variant,
-    lib: Lib,
+    order: &mut Order,
     wd: &Workdir,
-    round: usize,
     samples: &mut Vec<Sample>,
-) -> Result<String, String> {
-    if stopped() {
-        return Err("interrupted".into());
-    }
-    let log = wd.root.join(format!("daemon-{}.log", lib.name()));
-    let d = Daemon::start(
-        &cfg.program,
-        v.extra_args,
-        &cfg.args,
-        lib,
-        &cfg.lib_dir,
-        &wd.src,
-        &wd.mnt,
-        &log,
-    )?;
-    let mapped = d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    mapped: &mut [String; 2],
+) -> Result<(), String> {
     let first = v.name.is_empty();
-    let sample = |key: String, value: f64, ops: u64, cpu: Option<f64>| Sample {
+    let round = order.round;
+    let sample = |lib: Lib, key: String, value: f64, ops: u64, cpu: Option<f64>| Sample {
         round,
         target: Target::Lib(lib),
         key,
@@ -127,24 +121,57 @@ fn daemon_round(
         ops,
         cpu_us_per_op: cpu,
     };
-    if first {
-        samples.push(sample(MOUNT_KEY.into(), d.mount_latency.as_secs_f64() * 1e3, 0, None));
+    // Dropping these (on any error) unmounts and kills.
+    let mut daemons: [Option<Daemon>; 2] = [None, None];
+    for lib in order.next() {
+        if stopped() {
+            return Err("interrupted".into());
+        }
+        let log = wd.root.join(format!("daemon-{}.log", lib.name()));
+        let d = Daemon::start(
+            &cfg.program,
+            v.extra_args,
+            &cfg.args,
+            lib,
+            &cfg.lib_dir,
+            &wd.src,
+            wd.mnt(lib),
+            &log,
+        )?;
+        mapped[lib as usize] =
+            d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        if first {
+            samples.push(sample(
+                lib,
+                MOUNT_KEY.into(),
+                d.mount_latency.as_secs_f64() * 1e3,
+                0,
+                None,
+            ));
+        }
+        daemons[lib as usize] = Some(d);
     }
     for &l in &v.loads {
-        let cpu0 = d.cpu_us()?;
-        let o: Outcome =
-            load::run_guarded(l, &wd.mnt, cfg.duration, cfg.file_bytes, GRACE, d.killer())?;
-        let cpu = (d.cpu_us()? - cpu0) / o.ops.max(1) as f64;
-        samples.push(sample(plan::row_key(v, l), o.rate(), o.ops, Some(cpu)));
+        for lib in order.next() {
+            let d = daemons[lib as usize].as_ref().expect("started above");
+            let cpu0 = d.cpu_us()?;
+            let o: Outcome =
+                load::run_guarded(l, wd.mnt(lib), cfg.duration, cfg.file_bytes, GRACE, d.killer())?;
+            let cpu = (d.cpu_us()? - cpu0) / o.ops.max(1) as f64;
+            samples.push(sample(lib, plan::row_key(v, l), o.rate(), o.ops, Some(cpu)));
+        }
     }
-    if first {
-        samples.push(sample(RSS_KEY.into(), d.peak_rss_kib()? as f64, 0, None));
+    for lib in order.next() {
+        let d = daemons[lib as usize].take().expect("started above");
+        if first {
+            samples.push(sample(lib, RSS_KEY.into(), d.peak_rss_kib()? as f64, 0, None));
+        }
+        let took = d.unmount()?;
+        if first {
+            samples.push(sample(lib, UNMOUNT_KEY.into(), took.as_secs_f64() * 1e3, 0, None));
+        }
     }
-    let took = d.unmount()?;
-    if first {
-        samples.push(sample(UNMOUNT_KEY.into(), took.as_secs_f64() * 1e3, 0, None));
-    }
-    Ok(mapped)
+    Ok(())
 }
 
 /// "YYYY-MM-DD HH:MM UTC" without a date crate.

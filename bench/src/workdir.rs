@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::daemon::Lib;
+
 /// Set by SIGINT/SIGTERM/SIGHUP: workloads stop, the run returns an error, guards clean up.
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -40,27 +42,29 @@ pub struct Workdir {
     pub root: PathBuf,
     /// The tmpfs: the FUSE program's source, and the "tmpfs" column's target.
     pub src: PathBuf,
-    pub mnt: PathBuf,
+    /// One mountpoint per library, so both daemons can be mounted at once.
+    pub mnts: [PathBuf; 2],
     tmpfs_mounted: bool,
 }
 
 impl Workdir {
-    /// Make `parent/ferrofuse-bench.PID/{src,mnt}`, mount a tmpfs on `src` and fill it.
+    /// Make `parent/ferrofuse-bench.PID/{src,mnt-libfuse,mnt-ours}`, mount a tmpfs on `src`
+    /// and fill it.
     pub fn create(parent: &Path, file_bytes: u64) -> Result<Workdir, String> {
         let root = parent.join(format!("ferrofuse-bench.{}", std::process::id()));
         let src = root.join("src");
-        let mnt = root.join("mnt");
+        let mnts = [root.join("mnt-libfuse"), root.join("mnt-ours")];
         if root.exists() {
             // A leftover from a killed run with our pid: undo it first.
             drop(Workdir {
                 root: root.clone(),
                 src: src.clone(),
-                mnt: mnt.clone(),
+                mnts: mnts.clone(),
                 tmpfs_mounted: true,
             });
         }
-        let mut wd = Workdir { root, src, mnt, tmpfs_mounted: false };
-        for d in [&wd.root, &wd.src, &wd.mnt] {
+        let mut wd = Workdir { root, src, mnts, tmpfs_mounted: false };
+        for d in [&wd.root, &wd.src, &wd.mnts[0], &wd.mnts[1]] {
             fs::create_dir_all(d).map_err(|e| format!("mkdir {}: {e}", d.display()))?;
         }
         let size = 2 * file_bytes + (64 << 20);
@@ -105,16 +109,22 @@ impl Workdir {
     }
 }
 
+impl Workdir {
+    pub fn mnt(&self, lib: Lib) -> &Path {
+        &self.mnts[lib as usize]
+    }
+}
+
 impl Drop for Workdir {
     fn drop(&mut self) {
-        force_unmount(&self.mnt);
+        self.mnts.iter().for_each(|m| force_unmount(m));
         if self.tmpfs_mounted && is_mountpoint(&self.src) {
             let _ = Command::new("umount").arg(&self.src).stderr(Stdio::null()).status();
             if is_mountpoint(&self.src) {
                 let _ = Command::new("umount").arg("-l").arg(&self.src).status();
             }
         }
-        if !is_mountpoint(&self.src) && !is_mountpoint(&self.mnt) {
+        if !is_mountpoint(&self.src) && !self.mnts.iter().any(|m| is_mountpoint(m)) {
             let _ = fs::remove_dir_all(&self.root);
         } else {
             eprintln!("ferrofuse-bench: left {} behind: still mounted", self.root.display());
