@@ -1,0 +1,112 @@
+//! The command line: which program, which of our libraries, how long, where to write.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: ferrofuse-bench --program PATH --lib-dir DIR [--quick] [--rounds N] [--duration SECS]
+                       [--file-mib N] [--out DIR] [--work-parent DIR] [-- ARGS...]
+
+Runs PATH once per round on the system's libfuse and once on ours (LD_LIBRARY_PATH=DIR),
+alternating which goes first, and the same client workloads on the tmpfs source itself.
+ARGS are the program's arguments; {src} and {mnt} stand for the tmpfs source directory and the
+mountpoint. The default is passthrough_ll's: -f -o source={src},cache=never {mnt}
+The program must run in the foreground and show {src} at {mnt}.
+
+  --quick          one round, 1 s per workload, 64 MiB files (what CI runs)
+  --rounds N       rounds (default 5)
+  --duration SECS  seconds per throughput workload (default 2)
+  --file-mib N     size of the sequential/random-read file (default 256)
+  --out DIR        also write DIR/results.md, DIR/results.csv and DIR/raw.csv
+  --work-parent D  where the scratch directory (tmpfs source, mountpoint) goes (default /tmp)
+";
+
+/// The default arguments: Debian's passthrough_ll with no caching, so every request reaches
+/// the daemon.
+pub const DEFAULT_ARGS: [&str; 4] = ["-f", "-o", "source={src},cache=never", "{mnt}"];
+
+/// Everything a run needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The FUSE program, run unchanged on both libraries.
+    pub program: PathBuf,
+    /// Its arguments, with `{src}` and `{mnt}` placeholders.
+    pub args: Vec<String>,
+    /// The directory holding our `libfuse3.so.3` / `libfuse3.so.4`.
+    pub lib_dir: PathBuf,
+    pub rounds: usize,
+    /// Length of each throughput workload.
+    pub duration: Duration,
+    /// Size of the files the sequential and random workloads use.
+    pub file_bytes: u64,
+    pub out: Option<PathBuf>,
+    pub work_parent: PathBuf,
+    pub quick: bool,
+}
+
+pub enum Parsed {
+    Run(Config),
+    Help,
+}
+
+pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
+    let mut program = None;
+    let mut lib_dir = None;
+    let mut quick = false;
+    let mut rounds = None;
+    let mut duration = None;
+    let mut file_mib = None;
+    let mut out = None;
+    let mut work_parent = PathBuf::from("/tmp");
+    let mut prog_args = None;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--quick" => quick = true,
+            "--program" => program = Some(PathBuf::from(value("--program")?)),
+            "--lib-dir" => lib_dir = Some(PathBuf::from(value("--lib-dir")?)),
+            "--rounds" => rounds = Some(number::<usize>("--rounds", &value("--rounds")?)?),
+            "--duration" => duration = Some(number::<f64>("--duration", &value("--duration")?)?),
+            "--file-mib" => file_mib = Some(number::<u64>("--file-mib", &value("--file-mib")?)?),
+            "--out" => out = Some(PathBuf::from(value("--out")?)),
+            "--work-parent" => work_parent = PathBuf::from(value("--work-parent")?),
+            "--" => {
+                prog_args = Some(it.by_ref().collect::<Vec<_>>());
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    let program = program.ok_or("--program is required")?;
+    let lib_dir = lib_dir.ok_or("--lib-dir is required")?;
+    let lib_dir =
+        lib_dir.canonicalize().map_err(|e| format!("--lib-dir {}: {e}", lib_dir.display()))?;
+    let program =
+        program.canonicalize().map_err(|e| format!("--program {}: {e}", program.display()))?;
+    let rounds = rounds.unwrap_or(if quick { 1 } else { 5 });
+    let duration = duration.unwrap_or(if quick { 1.0 } else { 2.0 });
+    let file_mib = file_mib.unwrap_or(if quick { 64 } else { 256 });
+    if rounds == 0 || !(duration > 0.0 && duration.is_finite()) || file_mib == 0 {
+        return Err("--rounds, --duration and --file-mib must be positive".into());
+    }
+    let args = prog_args.unwrap_or_else(|| DEFAULT_ARGS.iter().map(|s| s.to_string()).collect());
+    if !args.iter().any(|a| a.contains("{mnt}")) {
+        return Err("the program's arguments must contain {mnt}".into());
+    }
+    Ok(Parsed::Run(Config {
+        program,
+        args,
+        lib_dir,
+        rounds,
+        duration: Duration::from_secs_f64(duration),
+        file_bytes: file_mib << 20,
+        out,
+        work_parent,
+        quick,
+    }))
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("{name}: `{v}` is not a number"))
+}

@@ -1,0 +1,158 @@
+//! What a round runs: daemon variants, the client workloads under each, and the table's rows.
+//!
+//! Passthrough and io_uring variants join this list when the library supports them.
+
+/// A client workload (see [`crate::load`] for what each one does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Load {
+    /// `stat(2)` on a set of files, N threads.
+    Stat { threads: usize },
+    /// Create a file, close it, unlink it: one thread.
+    CreateUnlink,
+    /// Overwrite a file from start to end in 1 MiB `write(2)`s.
+    SeqWrite,
+    /// Read a file from start to end in 1 MiB `read(2)`s.
+    SeqRead,
+    /// 4 KiB `pread(2)`s at random aligned offsets, N threads.
+    RandRead { threads: usize },
+}
+
+impl Load {
+    pub fn key(self) -> String {
+        match self {
+            Load::Stat { threads } => format!("stat-{threads}t"),
+            Load::CreateUnlink => "create-unlink".into(),
+            Load::SeqWrite => "seq-write-1m".into(),
+            Load::SeqRead => "seq-read-1m".into(),
+            Load::RandRead { threads } => format!("rand-read-4k-{threads}t"),
+        }
+    }
+
+    pub fn label(self) -> String {
+        let t = |n: usize| if n == 1 { "1 thread".to_string() } else { format!("{n} threads") };
+        match self {
+            Load::Stat { threads } => format!("stat storm, {}", t(threads)),
+            Load::CreateUnlink => "create+unlink".into(),
+            Load::SeqWrite => "sequential write, 1 MiB blocks".into(),
+            Load::SeqRead => "sequential read, 1 MiB blocks".into(),
+            Load::RandRead { threads } => format!("random 4K read, {}", t(threads)),
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Load::SeqWrite | Load::SeqRead => "MiB/s",
+            _ => "ops/s",
+        }
+    }
+
+    /// What one "op" is when CPU time is divided by the op count.
+    pub fn op(self) -> &'static str {
+        match self {
+            Load::Stat { .. } => "stat",
+            Load::CreateUnlink => "create+close+unlink",
+            Load::SeqWrite | Load::SeqRead => "1 MiB block",
+            Load::RandRead { .. } => "4K read",
+        }
+    }
+}
+
+/// One way of starting the daemon: extra arguments put before the program's own.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// Empty for the default (multithreaded) variant; else shown after the workload's label.
+    pub name: &'static str,
+    pub extra_args: &'static [&'static str],
+    pub loads: Vec<Load>,
+}
+
+/// The variants a round runs, in order. The first one also gives the mount and unmount latency
+/// and the daemon's RSS.
+pub fn variants() -> Vec<Variant> {
+    use Load::*;
+    vec![
+        Variant {
+            name: "",
+            extra_args: &[],
+            loads: vec![
+                Stat { threads: 1 },
+                Stat { threads: 2 },
+                Stat { threads: 8 },
+                CreateUnlink,
+                SeqWrite,
+                SeqRead,
+                RandRead { threads: 2 },
+                RandRead { threads: 8 },
+            ],
+        },
+        Variant {
+            name: "-s",
+            extra_args: &["-s"],
+            loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
+        },
+        Variant {
+            name: "clone_fd",
+            extra_args: &["-o", "clone_fd"],
+            loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
+        },
+    ]
+}
+
+/// Which way a row's numbers are better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// One line of the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub label: String,
+    pub unit: &'static str,
+    pub better: Better,
+    /// The tmpfs source gives a number for this row.
+    pub has_tmpfs: bool,
+    /// The row has a daemon CPU time per op.
+    pub has_cpu: bool,
+}
+
+pub const MOUNT_KEY: &str = "mount-latency";
+pub const UNMOUNT_KEY: &str = "unmount-latency";
+pub const RSS_KEY: &str = "daemon-rss";
+
+pub fn row_key(variant: &Variant, load: Load) -> String {
+    if variant.name.is_empty() { load.key() } else { format!("{}/{}", load.key(), variant.name) }
+}
+
+/// Every row, in table order.
+pub fn rows(variants: &[Variant]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for v in variants {
+        for &l in &v.loads {
+            let label =
+                if v.name.is_empty() { l.label() } else { format!("{} ({})", l.label(), v.name) };
+            rows.push(Row {
+                key: row_key(v, l),
+                label,
+                unit: l.unit(),
+                better: Better::Higher,
+                has_tmpfs: true,
+                has_cpu: true,
+            });
+        }
+    }
+    let fixed = |key: &str, label: &str, unit| Row {
+        key: key.into(),
+        label: label.into(),
+        unit,
+        better: Better::Lower,
+        has_tmpfs: false,
+        has_cpu: false,
+    };
+    rows.push(fixed(MOUNT_KEY, "mount latency (exec to mounted)", "ms"));
+    rows.push(fixed(UNMOUNT_KEY, "unmount latency (fusermount3 -u to exit)", "ms"));
+    rows.push(fixed(RSS_KEY, "daemon peak RSS after the load (VmHWM)", "KiB"));
+    rows
+}

@@ -1,0 +1,246 @@
+//! Medians over rounds, ratios ours/libfuse, and the outputs: a Markdown table (stdout and
+//! `results.md`), `results.csv` (one line per row) and `raw.csv` (every measurement).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::daemon::Lib;
+use crate::plan::{Better, Row};
+
+/// Where a number was measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Lib(Lib),
+    /// The tmpfs source itself, no FUSE: the physical limit.
+    Tmpfs,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Lib(l) => l.name(),
+            Target::Tmpfs => "tmpfs",
+        }
+    }
+}
+
+/// One measurement.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub round: usize,
+    pub target: Target,
+    pub key: String,
+    pub value: f64,
+    /// Ops the workload completed (0 for latency and RSS rows).
+    pub ops: u64,
+    /// The daemon's user+system CPU time over the workload, divided by `ops`.
+    pub cpu_us_per_op: Option<f64>,
+}
+
+/// What the run was: printed above the table.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub date: String,
+    pub kernel: String,
+    pub cpus: usize,
+    pub rounds: usize,
+    pub duration_s: f64,
+    pub file_mib: u64,
+    pub program: String,
+    pub mapped_libfuse: String,
+    pub mapped_ours: String,
+    pub quick: bool,
+}
+
+pub struct Results {
+    pub meta: Meta,
+    pub rows: Vec<Row>,
+    pub samples: Vec<Sample>,
+}
+
+/// A row's medians and ratios.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub row: Row,
+    pub libfuse: Option<f64>,
+    pub ours: Option<f64>,
+    pub tmpfs: Option<f64>,
+    pub cpu_libfuse: Option<f64>,
+    pub cpu_ours: Option<f64>,
+    pub rounds: usize,
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+impl Summary {
+    /// ours / libfuse.
+    pub fn ratio(&self) -> Option<f64> {
+        ratio(self.ours, self.libfuse)
+    }
+    /// ours / libfuse, CPU µs per op.
+    pub fn cpu_ratio(&self) -> Option<f64> {
+        ratio(self.cpu_ours, self.cpu_libfuse)
+    }
+}
+
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+pub fn summarize(r: &Results) -> Vec<Summary> {
+    r.rows
+        .iter()
+        .map(|row| {
+            let of =
+                |t: Target| r.samples.iter().filter(move |s| s.key == row.key && s.target == t);
+            let med = |t| median(of(t).map(|s| s.value).collect());
+            let cpu = |t| median(of(t).filter_map(|s| s.cpu_us_per_op).collect());
+            Summary {
+                row: row.clone(),
+                libfuse: med(Target::Lib(Lib::Libfuse)),
+                ours: med(Target::Lib(Lib::Ours)),
+                tmpfs: med(Target::Tmpfs),
+                cpu_libfuse: cpu(Target::Lib(Lib::Libfuse)),
+                cpu_ours: cpu(Target::Lib(Lib::Ours)),
+                rounds: of(Target::Lib(Lib::Ours)).count(),
+            }
+        })
+        .collect()
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+fn ratio_str(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+pub fn markdown(r: &Results) -> String {
+    let m = &r.meta;
+    let mut s = String::new();
+    let _ =
+        writeln!(s, "ferrofuse-bench, {}{}", m.date, if m.quick { " (quick mode)" } else { "" });
+    let _ = writeln!(
+        s,
+        "kernel {}, {} CPUs; {} round(s), {} s per workload, {} MiB files; program: `{}`",
+        m.kernel, m.cpus, m.rounds, m.duration_s, m.file_mib, m.program
+    );
+    let _ = writeln!(s, "libfuse: `{}`; ours: `{}`", m.mapped_libfuse, m.mapped_ours);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| workload | unit | better | libfuse | ours | ours/libfuse | tmpfs | CPU µs/op libfuse | CPU µs/op ours | CPU ours/libfuse |"
+    );
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for x in summarize(r) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            x.row.label,
+            x.row.unit,
+            better(x.row.better),
+            num(x.libfuse),
+            num(x.ours),
+            ratio_str(x.ratio()),
+            num(x.tmpfs),
+            num(x.cpu_libfuse),
+            num(x.cpu_ours),
+            ratio_str(x.cpu_ratio()),
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Medians over rounds. CPU µs/op: the daemon's user+system time (/proc/PID/stat) over the \
+         workload divided by the ops it completed (a stat, a create+close+unlink, a 1 MiB block, a 4K read)."
+    );
+    s
+}
+
+fn better(b: Better) -> &'static str {
+    match b {
+        Better::Higher => "higher",
+        Better::Lower => "lower",
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v}"))
+}
+
+pub fn csv(r: &Results) -> String {
+    let mut s = String::from(
+        "key,workload,unit,better,libfuse,ours,ratio,tmpfs,cpu_us_per_op_libfuse,cpu_us_per_op_ours,cpu_ratio,rounds\n",
+    );
+    for x in summarize(r) {
+        let _ = writeln!(
+            s,
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{}",
+            x.row.key,
+            x.row.label,
+            x.row.unit,
+            better(x.row.better),
+            opt(x.libfuse),
+            opt(x.ours),
+            opt(x.ratio()),
+            opt(x.tmpfs),
+            opt(x.cpu_libfuse),
+            opt(x.cpu_ours),
+            opt(x.cpu_ratio()),
+            x.rounds
+        );
+    }
+    s
+}
+
+pub fn raw_csv(r: &Results) -> String {
+    let mut s = String::from("round,target,key,value,ops,cpu_us_per_op\n");
+    for x in &r.samples {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{}",
+            x.round,
+            x.target.name(),
+            x.key,
+            x.value,
+            x.ops,
+            opt(x.cpu_us_per_op)
+        );
+    }
+    s
+}
+
+pub fn write_files(r: &Results, out: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("results.md"), markdown(r))?;
+    std::fs::write(out.join("results.csv"), csv(r))?;
+    std::fs::write(out.join("raw.csv"), raw_csv(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+}

@@ -1,0 +1,206 @@
+//! The rounds. Each round runs the workloads on the tmpfs source, then, for each daemon
+//! variant, mounts the program on both libraries at once and runs every workload on one and
+//! then the other. Which library goes first alternates from step to step and round to round,
+//! so drift on a shared machine hits both alike.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cli::Config;
+use crate::daemon::{Daemon, Lib};
+use crate::load::{self, Outcome};
+use crate::plan::{self, Load, MOUNT_KEY, RSS_KEY, UNMOUNT_KEY, Variant};
+use crate::report::{Meta, Results, Sample, Target};
+use crate::workdir::{Workdir, stopped};
+
+/// How long past its duration a workload may run before the daemon is killed.
+const GRACE: Duration = Duration::from_secs(60);
+
+pub fn run(cfg: &Config) -> Result<Results, String> {
+    let variants = plan::variants();
+    let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
+    let mut samples = Vec::new();
+    let mut mapped = [String::new(), String::new()];
+    for round in 0..cfg.rounds {
+        eprintln!("ferrofuse-bench: round {}/{}", round + 1, cfg.rounds);
+        tmpfs_round(cfg, &variants, &wd, round, &mut samples)?;
+        let mut order = Order { round, slot: 0 };
+        for v in &variants {
+            variant_round(cfg, v, &mut order, &wd, &mut samples, &mut mapped)?;
+        }
+    }
+    let [mapped_libfuse, mapped_ours] = mapped;
+    let meta = Meta {
+        date: utc_now(),
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rounds: cfg.rounds,
+        duration_s: cfg.duration.as_secs_f64(),
+        file_mib: cfg.file_bytes >> 20,
+        program: std::iter::once(
+            cfg.program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        )
+        .chain(cfg.args.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" "),
+        mapped_libfuse,
+        mapped_ours,
+        quick: cfg.quick,
+    };
+    drop(wd);
+    Ok(Results { meta, rows: plan::rows(&variants), samples })
+}
+
+/// The physical limit: each distinct workload once on the tmpfs source, no FUSE.
+fn tmpfs_round(
+    cfg: &Config,
+    variants: &[Variant],
+    wd: &Workdir,
+    round: usize,
+    samples: &mut Vec<Sample>,
+) -> Result<(), String> {
+    let mut done: Vec<(Load, f64, u64)> = Vec::new();
+    for v in variants {
+        for &l in &v.loads {
+            let (rate, ops) = match done.iter().find(|d| d.0 == l) {
+                Some(d) => (d.1, d.2),
+                None => {
+                    let o =
+                        load::run_guarded(l, &wd.src, cfg.duration, cfg.file_bytes, GRACE, || {})?;
+                    done.push((l, o.rate(), o.ops));
+                    (o.rate(), o.ops)
+                }
+            };
+            samples.push(Sample {
+                round,
+                target: Target::Tmpfs,
+                key: plan::row_key(v, l),
+                value: rate,
+                ops,
+                cpu_us_per_op: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Which library goes first at each step of a round: the order flips from one step to the
+/// next, and for the same step from one round to the next.
+struct Order {
+    round: usize,
+    slot: usize,
+}
+
+impl Order {
+    fn next(&mut self) -> [Lib; 2] {
+        let flip = (self.round + self.slot) % 2 == 1;
+        self.slot += 1;
+        if flip { [Lib::Ours, Lib::Libfuse] } else { [Lib::Libfuse, Lib::Ours] }
+    }
+}
+
+/// Mount the program with variant `v` on both libraries (each on its own mountpoint), run
+/// each workload on one then the other, so a pair is measured seconds apart; unmount both.
+/// The default variant also records mount and unmount latency and the daemons' peak RSS.
+fn variant_round(
+    cfg: &Config,
+    v: &Variant,
+    order: &mut Order,
+    wd: &Workdir,
+    samples: &mut Vec<Sample>,
+    mapped: &mut [String; 2],
+) -> Result<(), String> {
+    let first = v.name.is_empty();
+    let round = order.round;
+    let sample = |lib: Lib, key: String, value: f64, ops: u64, cpu: Option<f64>| Sample {
+        round,
+        target: Target::Lib(lib),
+        key,
+        value,
+        ops,
+        cpu_us_per_op: cpu,
+    };
+    // Dropping these (on any error) unmounts and kills.
+    let mut daemons: [Option<Daemon>; 2] = [None, None];
+    for lib in order.next() {
+        if stopped() {
+            return Err("interrupted".into());
+        }
+        let log = wd.root.join(format!("daemon-{}.log", lib.name()));
+        let d = Daemon::start(
+            &cfg.program,
+            v.extra_args,
+            &cfg.args,
+            lib,
+            &cfg.lib_dir,
+            &wd.src,
+            wd.mnt(lib),
+            &log,
+        )?;
+        mapped[lib as usize] =
+            d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        if first {
+            samples.push(sample(
+                lib,
+                MOUNT_KEY.into(),
+                d.mount_latency.as_secs_f64() * 1e3,
+                0,
+                None,
+            ));
+        }
+        daemons[lib as usize] = Some(d);
+    }
+    for &l in &v.loads {
+        for lib in order.next() {
+            let d = daemons[lib as usize].as_ref().expect("started above");
+            let cpu0 = d.cpu_us()?;
+            let o: Outcome =
+                load::run_guarded(l, wd.mnt(lib), cfg.duration, cfg.file_bytes, GRACE, d.killer())?;
+            let cpu = (d.cpu_us()? - cpu0) / o.ops.max(1) as f64;
+            samples.push(sample(lib, plan::row_key(v, l), o.rate(), o.ops, Some(cpu)));
+        }
+    }
+    for lib in order.next() {
+        let d = daemons[lib as usize].take().expect("started above");
+        if first {
+            samples.push(sample(lib, RSS_KEY.into(), d.peak_rss_kib()? as f64, 0, None));
+        }
+        let took = d.unmount()?;
+        if first {
+            samples.push(sample(lib, UNMOUNT_KEY.into(), took.as_secs_f64() * 1e3, 0, None));
+        }
+    }
+    Ok(())
+}
+
+/// "YYYY-MM-DD HH:MM UTC" without a date crate.
+fn utc_now() -> String {
+    utc(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+fn utc(secs: u64) -> String {
+    let days = (secs / 86400) as i64;
+    let (h, mi) = ((secs % 86400) / 3600, (secs % 3600) / 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::utc(951_782_400 + 3600 + 120), "2000-02-29 01:02 UTC");
+        assert_eq!(super::utc(1_786_579_200), "2026-08-13 00:00 UTC");
+    }
+}
