@@ -443,7 +443,9 @@ impl Session {
         loop {
             let want = self.bufsize();
             if buf.len() < want {
-                buf.resize(want, 0);
+                // A fresh zeroed allocation: large ones come as untouched zero pages, so an
+                // idle worker's 1 MiB buffer costs no memory until requests fill it.
+                *buf = vec![0u8; want];
             }
             let res = self.receive_into(buf);
             if res == -(libc::EINVAL as isize) && self.bufsize() > buf.len() {
@@ -464,7 +466,8 @@ impl Session {
     pub fn receive_fd(&self, buf: &mut Vec<u8>, fd: i32) -> isize {
         let want = self.bufsize();
         if buf.len() < want {
-            buf.resize(want, 0);
+            // See `receive`: untouched zero pages until requests fill them.
+            *buf = vec![0u8; want];
         }
         self.receive_into_fd(buf, fd)
     }

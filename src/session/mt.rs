@@ -221,15 +221,18 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         for w in workers {
             let mut rounds = 0u32;
             while !w.handle.is_finished() {
-                if w.reading.load(Ordering::Acquire) && w.thread != 0 {
+                // After an unmount every reader is already on its way out (ENODEV): look
+                // again soon before interrupting anyone.
+                if rounds >= 4 && w.reading.load(Ordering::Acquire) && w.thread != 0 {
                     intr.interrupt(w.thread);
                 }
                 rounds += 1;
-                std::thread::sleep(std::time::Duration::from_millis(if rounds < 20 {
-                    1
-                } else {
-                    5
-                }));
+                let pause = match rounds {
+                    0..=50 => std::time::Duration::from_micros(50),
+                    51..=100 => std::time::Duration::from_millis(1),
+                    _ => std::time::Duration::from_millis(5),
+                };
+                std::thread::sleep(pause);
             }
             let _ = w.handle.join();
         }
