@@ -8,11 +8,11 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::mount::{MntFlags, mount, umount2};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::stat::{Mode, SFlag, stat};
+use nix::sys::stat::Mode;
 use nix::unistd::{geteuid, getgid, getuid};
 
 use super::opts::MountOpts;
-use super::util::{self, fuseblk_supported, kern_device, resolve_path, show, strerror};
+use super::util::{self, fuseblk_supported, kern_device, resolve_path, strerror};
 use crate::opt::add_opt;
 
 /// Why [`kern_mount`] failed. Its log line has already been written.
@@ -87,27 +87,15 @@ pub fn kern_mount(mountpoint: &[u8], mo: &MountOpts) -> Result<OwnedFd, MountErr
 
 /// libfuse's `fuse_mount_sys`: everything from the mountpoint check to the mtab record.
 fn mount_sys(mnt: &[u8], mo: &MountOpts, mtab_opts: &[u8]) -> Result<OwnedFd, MountError> {
-    let st = stat(mnt).map_err(|e| {
-        let m = format!("fuse: failed to access mountpoint {}: {}\n", show(mnt), strerror(e));
-        MountError::logged(Some(e), m)
-    })?;
+    // The same checks and device as the new-API path (libfuse's fuse_kern_mount_prepare).
+    let super::fsmount::Prepared { fd, rootmode } = super::fsmount::prepare(mnt)?;
     let dev = kern_device();
-    let fd =
-        open(dev.as_slice(), OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(|e| {
-            let m = match e {
-                Errno::ENODEV | Errno::ENOENT => {
-                    format!("fuse: device {} not found. Kernel module not loaded?\n", show(&dev))
-                }
-                _ => format!("fuse: failed to open {}: {}\n", show(&dev), strerror(e)),
-            };
-            MountError::logged(Some(e), m)
-        })?;
 
     let mut kopts = mo.kernel_opts.clone();
     let ids = format!(
         "fd={},rootmode={:o},user_id={},group_id={}",
         fd.as_raw_fd(),
-        st.st_mode & SFlag::S_IFMT.bits(),
+        rootmode,
         getuid(),
         getgid()
     );
