@@ -53,40 +53,20 @@ pub unsafe fn buf_size(v: *const fuse_bufvec) -> usize {
     size
 }
 
-/// # Safety
-/// `src.mem + src_off .. + len` is readable; `dst.fd` is the caller's fd.
-unsafe fn write_fd(
-    dst: &Buf,
-    mut dst_off: usize,
-    src: &Buf,
-    mut src_off: usize,
-    mut len: usize,
-) -> isize {
+/// The loop libfuse runs for one fd transfer: call `step(done)` for the part from byte `done`
+/// on, until `len` bytes moved, end of file, an error, or (without `retry`) after one call.
+/// Returns the bytes moved, or -errno if the first call failed.
+fn transfer(len: usize, retry: bool, mut step: impl FnMut(usize) -> Result<usize, i32>) -> isize {
     let mut copied = 0usize;
-    while len > 0 {
-        // SAFETY: the caller's contract on src memory.
-        let data = unsafe { std::slice::from_raw_parts(src.mem.cast::<u8>().add(src_off), len) };
-        let res = if dst.flags & BUF_FD_SEEK != 0 {
-            crate::sys::pwrite_fd(dst.fd, data, dst.pos + dst_off as i64)
-        } else {
-            crate::sys::write_fd(dst.fd, data)
-        };
-        match res {
-            Err(e) => {
-                if copied == 0 {
-                    return -(e as isize);
-                }
-                break;
-            }
-            Ok(0) => break,
+    while copied < len {
+        match step(copied) {
+            Err(e) if copied == 0 => return -(e as isize),
+            Err(_) | Ok(0) => break,
             Ok(n) => {
                 copied += n;
-                if dst.flags & BUF_FD_RETRY == 0 {
+                if !retry {
                     break;
                 }
-                src_off += n;
-                dst_off += n;
-                len -= n;
             }
         }
     }
@@ -94,43 +74,35 @@ unsafe fn write_fd(
 }
 
 /// # Safety
+/// `src.mem + src_off .. + len` is readable; `dst.fd` is the caller's fd.
+unsafe fn write_fd(dst: &Buf, dst_off: usize, src: &Buf, src_off: usize, len: usize) -> isize {
+    transfer(len, dst.flags & BUF_FD_RETRY != 0, |done| {
+        // SAFETY: the caller's contract on src memory; done < len.
+        let data = unsafe {
+            std::slice::from_raw_parts(src.mem.cast::<u8>().add(src_off + done), len - done)
+        };
+        if dst.flags & BUF_FD_SEEK != 0 {
+            crate::sys::pwrite_fd(dst.fd, data, dst.pos + (dst_off + done) as i64)
+        } else {
+            crate::sys::write_fd(dst.fd, data)
+        }
+    })
+}
+
+/// # Safety
 /// `dst.mem + dst_off .. + len` is writable; `src.fd` is the caller's fd.
-unsafe fn read_fd(
-    dst: &Buf,
-    mut dst_off: usize,
-    src: &Buf,
-    mut src_off: usize,
-    mut len: usize,
-) -> isize {
-    let mut copied = 0usize;
-    while len > 0 {
-        // SAFETY: the caller's contract on dst memory.
-        let out = unsafe { std::slice::from_raw_parts_mut(dst.mem.cast::<u8>().add(dst_off), len) };
-        let res = if src.flags & BUF_FD_SEEK != 0 {
-            crate::sys::pread_fd(src.fd, out, src.pos + src_off as i64)
+unsafe fn read_fd(dst: &Buf, dst_off: usize, src: &Buf, src_off: usize, len: usize) -> isize {
+    transfer(len, src.flags & BUF_FD_RETRY != 0, |done| {
+        // SAFETY: the caller's contract on dst memory; done < len.
+        let out = unsafe {
+            std::slice::from_raw_parts_mut(dst.mem.cast::<u8>().add(dst_off + done), len - done)
+        };
+        if src.flags & BUF_FD_SEEK != 0 {
+            crate::sys::pread_fd(src.fd, out, src.pos + (src_off + done) as i64)
         } else {
             crate::sys::read_fd(src.fd, out)
-        };
-        match res {
-            Err(e) => {
-                if copied == 0 {
-                    return -(e as isize);
-                }
-                break;
-            }
-            Ok(0) => break,
-            Ok(n) => {
-                copied += n;
-                if src.flags & BUF_FD_RETRY == 0 {
-                    break;
-                }
-                dst_off += n;
-                src_off += n;
-                len -= n;
-            }
         }
-    }
-    copied as isize
+    })
 }
 
 /// # Safety
