@@ -48,6 +48,19 @@ const HEADERS: &[Header] = &[
             "fuse_session_loop_mt_312",
         ],
     },
+    Header {
+        name: "fuse.h",
+        sources: &["src/capi/fuse.rs", "src/capi/hl_fs.rs"],
+        // Declared by hand in the frame (static inline wrappers, versioned aliases).
+        exclude: &[
+            "fuse_new_30",
+            "fuse_new_31",
+            "fuse_main_real",
+            "fuse_loop_mt_31",
+            "fuse_loop_mt_32",
+            "fuse_loop_mt_312",
+        ],
+    },
     Header { name: "cuse_lowlevel.h", sources: &["src/capi/cuse_lowlevel.rs"], exclude: &[] },
     Header { name: "fuse_daemonize.h", sources: &["src/capi/fuse_daemonize.rs"], exclude: &[] },
 ];
@@ -63,6 +76,9 @@ const FOREIGN_TYPES: &[(&str, &str)] = &[
     ("fuse_loop_config_v1", "struct fuse_loop_config_v1"),
     // C passes OR-ed flag values; Rust takes them as a plain int (capi/abi.rs).
     ("BufCopyFlags", "enum fuse_buf_copy_flags"),
+    ("ReaddirFlags", "enum fuse_readdir_flags"),
+    ("FillDirFlags", "enum fuse_fill_dir_flags"),
+    ("timespec", "struct timespec"),
 ];
 
 fn main() {

@@ -8,6 +8,7 @@
 //! - [`codec`]: request decoding and reply encoding, length-checked, no I/O.
 //! - [`mount`]: mount options, fsmount/mount(2), the fusermount3 client protocol, unmounting.
 //! - [`session`]: the session: INIT, dispatch, replies, the loops, synchronous INIT.
+//! - [`highlevel`]: the node table, paths and configuration under `<fuse.h>`.
 //! - [`daemonize`]: libfuse 3.19's early-daemonize API.
 //! - [`fusermount3`]: our setuid mount helper (built as the `fusermount3` binary).
 //! - [`capi`]: the only place with `#[unsafe(no_mangle)]`: one module per libfuse header.
@@ -18,6 +19,7 @@ pub mod capi;
 pub mod codec;
 pub mod daemonize;
 pub mod fusermount3;
+pub mod highlevel;
 pub mod kernel;
 pub mod log;
 pub mod mount;

@@ -158,3 +158,21 @@ const _: () = assert!(std::mem::size_of::<BufVec1>() == 72);
 
 /// `enum fuse_buf_copy_flags` as C passes it: OR-ed bits, not always one enumerator.
 pub type BufCopyFlags = c_int;
+
+/// `enum fuse_readdir_flags` as C passes it (a plain unsigned value, never matched as a Rust enum).
+pub type ReaddirFlags = std::ffi::c_uint;
+
+/// `enum fuse_fill_dir_flags` as C passes it.
+pub type FillDirFlags = std::ffi::c_uint;
+
+impl BufVec1 {
+    /// A one-element vector over `size` bytes of memory at `mem`.
+    pub fn mem(mem: *mut libc::c_void, size: usize) -> BufVec1 {
+        BufVec1 {
+            count: 1,
+            idx: 0,
+            off: 0,
+            buf: [Buf { size, flags: 0, mem, fd: -1, pos: 0, mem_size: size }],
+        }
+    }
+}

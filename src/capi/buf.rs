@@ -245,6 +245,46 @@ pub unsafe fn buf_copy(dstv: *mut fuse_bufvec, srcv: *mut fuse_bufvec) -> isize 
     copied as isize
 }
 
+/// Free a `malloc`ed bufvec a filesystem handed over (its `read_buf` result): the memory of every
+/// memory buffer, then the vector, as libfuse does.
+///
+/// # Safety
+/// `v` is NULL or a `malloc`ed bufvec whose memory buffers are `malloc`ed, not used afterwards.
+pub unsafe fn free_bufvec(v: *mut fuse_bufvec) {
+    if v.is_null() {
+        return;
+    }
+    // SAFETY: the caller's contract.
+    let head = unsafe { &*v.cast::<VecHead>() };
+    for i in 0..head.count {
+        // SAFETY: i < count.
+        let b = unsafe { elem(v, i) };
+        if b.flags & BUF_IS_FD == 0 && !b.mem.is_null() {
+            // SAFETY: malloc'd by the filesystem, by the contract.
+            unsafe { libc::free(b.mem) };
+        }
+    }
+    // SAFETY: as above.
+    unsafe { libc::free(v.cast()) };
+}
+
+/// A `malloc`ed one-element bufvec over `size` bytes of `malloc`ed memory at `mem`, for
+/// [`free_bufvec`]. Room for the 3.17+ element covers both layouts.
+///
+/// # Safety
+/// `mem` is `malloc`ed (ownership passes to the vector).
+pub unsafe fn alloc_mem_bufvec(mem: *mut c_void, size: usize) -> Option<*mut fuse_bufvec> {
+    let v = super::abi::BufVec1::mem(mem, size);
+    // SAFETY: a fresh allocation of the vector's size.
+    let p = unsafe { libc::malloc(std::mem::size_of::<super::abi::BufVec1>()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` holds a BufVec1.
+    unsafe { p.cast::<super::abi::BufVec1>().write(v) };
+    Some(p.cast())
+}
+
 /// Gather a bufvec's data into memory (what `fuse_reply_data` sends).
 ///
 /// # Safety

@@ -208,7 +208,7 @@ pub unsafe extern "C" fn fuse_parse_cmdline_30(
 crate::symver!(fuse_parse_cmdline_30, "FUSE_3.12", "fuse_parse_cmdline@FUSE_3.0");
 
 /// Print through C's stdout, so the text stays in order with the program's own `printf`s.
-fn c_print(text: &str) {
+pub(crate) fn c_print(text: &str) {
     let Ok(c) = CString::new(text) else { return };
     // SAFETY: "%s" takes one C string, which `c` keeps alive.
     unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };

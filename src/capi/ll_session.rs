@@ -86,6 +86,12 @@ unsafe fn new_common(
     if so.debug {
         crate::log::debug("FUSE library version: 3.19.0\n");
     }
+    register(se)
+}
+
+/// Hand a new session to C: it becomes a `struct fuse_session *`, freed by
+/// `fuse_session_destroy`.
+pub(crate) fn register(se: Box<Session>) -> *mut fuse_session {
     let conn = se.conn_ptr() as usize;
     let raw = Box::into_raw(se);
     CONNS.lock().push((conn, raw as usize));
