@@ -188,11 +188,8 @@ fn libfuse314_pytest_lowlevel_cases_match_reference() {
 }
 
 /// poll, ioctl and null are high-level (`fuse.h`) examples: they pass on the reference and
-/// must pass on ours. Ours has no high-level API yet (`fuse_main_real@FUSE_3.0` is not
-/// exported), so this fails until it has; the failure names the missing symbol.
-// Pending the high-level API: poll, ioctl and null are fuse_main() programs. Make this a
-// #[test] again when it lands; the reference run passes all three today.
-#[allow(dead_code)]
+/// must pass on ours; a failure names any symbol ours lacks.
+#[test]
 fn libfuse314_pytest_poll_ioctl_null_high_level() {
     let k = "test_poll or test_ioctl or test_null";
     let reference =

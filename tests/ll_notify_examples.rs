@@ -582,12 +582,8 @@ fn client(cmd: &mut Command) -> Result<String, Fail> {
     Ok(ran.stdout)
 }
 
-// Pending the high-level API (fuse.h, fuse_main_real): this example is a high-level
-// program, so on ours it stops at load time. Make it a #[test] again when issue 8's
-// high-level part lands; on Debian's libfuse it passes today.
-#[allow(dead_code)]
+#[test]
 fn poll_example_with_poll_client() {
-    // High-level (fuse_main): fails on ours until the high-level API exists.
     both(
         |lib| {
             let dir = scratch_dir(&format!("ll_notify_examples-poll-{}", lib.name()));
@@ -609,12 +605,8 @@ fn poll_example_with_poll_client() {
     );
 }
 
-// Pending the high-level API (fuse.h, fuse_main_real): this example is a high-level
-// program, so on ours it stops at load time. Make it a #[test] again when issue 8's
-// high-level part lands; on Debian's libfuse it passes today.
-#[allow(dead_code)]
+#[test]
 fn ioctl_example_with_ioctl_client() {
-    // High-level (fuse_main): fails on ours until the high-level API exists.
     both(
         |lib| {
             let dir = scratch_dir(&format!("ll_notify_examples-ioctl-{}", lib.name()));
@@ -644,12 +636,8 @@ fn ioctl_example_with_ioctl_client() {
     );
 }
 
-// Pending the high-level API (fuse.h, fuse_main_real): this example is a high-level
-// program, so on ours it stops at load time. Make it a #[test] again when issue 8's
-// high-level part lands; on Debian's libfuse it passes today.
-#[allow(dead_code)]
+#[test]
 fn null_example_mounted_on_a_file() {
-    // High-level (fuse_main): fails on ours until the high-level API exists.
     both(
         |lib| {
             let dir = scratch_dir(&format!("ll_notify_examples-null-{}", lib.name()));

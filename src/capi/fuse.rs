@@ -417,14 +417,25 @@ pub struct fuse {
 
 // ------------------------------------------------------------------ the Rust side
 
+/// One entry of a listing the program gave without offsets, kept until the kernel asks.
+pub(crate) struct DirEntry {
+    pub name: std::ffi::CString,
+    pub st: stat,
+    /// The filler was given `FUSE_FILL_DIR_PLUS` (complete attributes).
+    pub plus: bool,
+}
+
 /// One open directory: the program's handle and the listing being served.
 #[derive(Default)]
 pub(crate) struct DirHandle {
     /// The program's own `fi->fh`.
     pub fh: u64,
-    /// Encoded entries.
+    /// Offset mode: the entries encoded for the current reply.
     pub contents: Vec<u8>,
-    /// The listing came without offsets (buffered whole; served by byte position).
+    /// Buffered mode: the whole listing, served by index (entry `i` has offset `i + 1`) and
+    /// encoded per request, as READDIR or READDIRPLUS asks.
+    pub entries: Vec<DirEntry>,
+    /// The listing came without offsets (buffered whole).
     pub filled: bool,
     /// The reply size the kernel asked for (offset mode fills up to it).
     pub needlen: usize,

@@ -18,7 +18,7 @@ use libc::{c_char, c_int, c_uint, c_void, off_t, stat};
 use parking_lot::Mutex;
 
 use super::abi::{ConnInfo, FileInfo, FillDirFlags};
-use super::fuse::{ContextScope, DirHandle, Inner};
+use super::fuse::{ContextScope, DirEntry, DirHandle, Inner};
 use super::fuse_common::{fuse_file_info, fuse_pollhandle};
 use super::fuse_lowlevel::{fuse_entry_param, fuse_req_t};
 use super::hl_fs as fs;
@@ -235,6 +235,66 @@ impl HlFs {
         Err(libc::EBUSY)
     }
 
+    /// Encode one directory entry for the kernel if it fits in `room` bytes. For READDIRPLUS an
+    /// entry with complete attributes counts a lookup (given back if it does not fit).
+    #[allow(clippy::too_many_arguments)]
+    fn encode_entry(
+        &self,
+        dir: u64,
+        name: &CStr,
+        st: &stat,
+        complete: bool,
+        plus: bool,
+        off: u64,
+        room: usize,
+    ) -> Option<Vec<u8>> {
+        let nb = name.to_bytes();
+        if !plus {
+            let need = enc::dirent_size(nb.len());
+            if need > room {
+                return None;
+            }
+            let mut out = vec![0u8; need];
+            // SAFETY: `out` holds `need` bytes; the name and stat are valid.
+            unsafe {
+                rep::fuse_add_direntry(ptr::null_mut(), out.as_mut_ptr().cast(), need, name.as_ptr(), st, off as off_t)
+            };
+            return Some(out);
+        }
+        let need = enc::direntplus_size(nb.len());
+        if need > room {
+            return None;
+        }
+        let conf = self.0.conf.read().clone();
+        let dot = nb == b"." || nb == b"..";
+        let e = if complete && !dot {
+            let (ino, generation) = self.0.nodes.lock().lookup(dir, nb);
+            let mut attr = *st;
+            conf.apply_to_stat(&mut attr);
+            if !conf.use_ino {
+                attr.st_ino = ino;
+            }
+            fuse_entry_param {
+                ino,
+                generation,
+                attr,
+                attr_timeout: conf.attr_timeout,
+                entry_timeout: conf.entry_timeout,
+            }
+        } else {
+            let mut attr = if complete { *st } else { zero_stat() };
+            attr.st_ino = st.st_ino;
+            attr.st_mode = st.st_mode;
+            fuse_entry_param { ino: 0, generation: 0, attr, attr_timeout: 0.0, entry_timeout: 0.0 }
+        };
+        let mut out = vec![0u8; need];
+        // SAFETY: `out` holds `need` bytes; the name and entry are valid.
+        unsafe {
+            rep::fuse_add_direntry_plus(ptr::null_mut(), out.as_mut_ptr().cast(), need, name.as_ptr(), &e, off as off_t)
+        };
+        Some(out)
+    }
+
     fn dir(&self, fh: u64) -> Option<Arc<Mutex<DirHandle>>> {
         self.0.dirs.lock().get(&fh).cloned()
     }
@@ -284,73 +344,25 @@ unsafe extern "C" fn fill_dir(
             }
         }
         let dh = &mut *fill.dh;
-        let (need, plus_entry) = if fill.plus {
-            let dot = nb == b"." || nb == b"..";
-            let e = if flags & 2 != 0 && !dot {
-                let (ino, generation) = fill.fs.0.nodes.lock().lookup(dh.nodeid, nb);
-                let mut attr = st;
-                conf.apply_to_stat(&mut attr);
-                if !conf.use_ino {
-                    attr.st_ino = ino;
-                }
-                fuse_entry_param {
-                    ino,
-                    generation,
-                    attr,
-                    attr_timeout: conf.attr_timeout,
-                    entry_timeout: conf.entry_timeout,
-                }
-            } else {
-                let mut attr = zero_stat();
-                attr.st_ino = st.st_ino;
-                attr.st_mode = st.st_mode;
-                fuse_entry_param { ino: 0, generation: 0, attr, attr_timeout: 0.0, entry_timeout: 0.0 }
-            };
-            (enc::direntplus_size(nb.len()), Some(e))
-        } else {
-            (enc::dirent_size(nb.len()), None)
-        };
-        let entry_off = if off != 0 {
-            if dh.filled {
-                dh.error = -libc::EIO;
-                return 1;
-            }
-            if dh.contents.len() + need > dh.needlen {
-                if let Some(e) = plus_entry.filter(|e| e.ino != 0) {
-                    fill.fs.0.nodes.lock().forget(e.ino, 1);
-                }
-                return 1;
-            }
-            off as u64
-        } else {
+        if off == 0 {
+            // Buffered mode: keep the entry; it is encoded when the kernel asks for it.
             dh.filled = true;
-            (dh.contents.len() + need) as u64
-        };
-        let start = dh.contents.len();
-        dh.contents.resize(start + need, 0);
-        let out = &mut dh.contents[start..];
-        // SAFETY: `out` holds exactly `need` bytes; the name and entry are valid.
-        unsafe {
-            match &plus_entry {
-                Some(e) => rep::fuse_add_direntry_plus(
-                    ptr::null_mut(),
-                    out.as_mut_ptr().cast(),
-                    need,
-                    name,
-                    e,
-                    entry_off as off_t,
-                ),
-                None => rep::fuse_add_direntry(
-                    ptr::null_mut(),
-                    out.as_mut_ptr().cast(),
-                    need,
-                    name,
-                    &raw const st,
-                    entry_off as off_t,
-                ),
+            dh.entries.push(DirEntry { name: cname.to_owned(), st, plus: flags & 2 != 0 });
+            return 0;
+        }
+        if dh.filled {
+            // Offsets after entries without: the program mixed the two modes.
+            dh.error = -libc::EIO;
+            return 1;
+        }
+        let room = dh.needlen.saturating_sub(dh.contents.len());
+        match fill.fs.encode_entry(dh.nodeid, cname, &st, flags & 2 != 0, fill.plus, off as u64, room) {
+            Some(bytes) => {
+                dh.contents.extend_from_slice(&bytes);
+                0
             }
-        };
-        0
+            None => 1,
+        }
     })
 }
 
@@ -827,6 +839,7 @@ impl HlFs {
                 let off = arg.offset;
                 if !dh.filled || off == 0 {
                     dh.contents.clear();
+                    dh.entries.clear();
                     dh.error = 0;
                     dh.needlen = size;
                     dh.filled = false;
@@ -851,13 +864,20 @@ impl HlFs {
                         return Err(-res);
                     }
                 }
-                let (start, len) = if dh.filled {
-                    let off = off as usize;
-                    if off < dh.contents.len() { (off, size.min(dh.contents.len() - off)) } else { (0, 0) }
+                if dh.filled {
+                    let mut out = Vec::with_capacity(size.min(1 << 20));
+                    let nodeid = dh.nodeid;
+                    for (i, e) in dh.entries.iter().enumerate().skip(off as usize) {
+                        let room = size - out.len();
+                        match self.encode_entry(nodeid, &e.name, &e.st, e.plus, plus, i as u64 + 1, room) {
+                            Some(b) => out.extend_from_slice(&b),
+                            None => break,
+                        }
+                    }
+                    unsafe { rep::fuse_reply_buf(r(h), out.as_ptr().cast(), out.len()) };
                 } else {
-                    (0, dh.contents.len())
-                };
-                unsafe { rep::fuse_reply_buf(r(h), dh.contents[start..].as_ptr().cast(), len) };
+                    unsafe { rep::fuse_reply_buf(r(h), dh.contents.as_ptr().cast(), dh.contents.len()) };
+                }
             }
             Operation::Releasedir { arg } => {
                 let dh = self.0.dirs.lock().remove(&arg.fh);
