@@ -899,7 +899,7 @@ pub unsafe extern "C" fn fuse_new_31(
         unsafe { new_fuse(args, op, op_size, (0, 0, 0), user_data) }
     })
 }
-crate::symver!(fuse_new_31, "FUSE_3.1", "fuse_new@@FUSE_3.1");
+crate::symver!(fuse_new_31, "FUSE_3.1", "fuse_new@FUSE_3.1");
 
 /// `fuse_new@FUSE_3.0`: handles `-h`/`--help` itself, as 3.0 did.
 ///
