@@ -99,6 +99,27 @@ fn test_syscalls_over_passthrough_ll_single_threaded() {
 }
 
 #[test]
+fn test_syscalls_over_high_level_passthrough() {
+    // The high-level (fuse_main) examples, as test_examples.py::test_passthrough runs them.
+    compare("test-syscalls.sh", &["--example", "passthrough"], "test_syscalls:");
+}
+
+#[test]
+fn test_syscalls_over_high_level_passthrough_plus() {
+    compare("test-syscalls.sh", &["--example", "passthrough_plus"], "test_syscalls:");
+}
+
+#[test]
+fn test_syscalls_over_high_level_passthrough_fh() {
+    compare("test-syscalls.sh", &["--example", "passthrough_fh"], "test_syscalls:");
+}
+
+#[test]
+fn test_syscalls_over_high_level_passthrough_fh_single_threaded() {
+    compare("test-syscalls.sh", &["--example", "passthrough_fh", "--single-thread"], "test_syscalls:");
+}
+
+#[test]
 fn libfuse_suite_lowlevel_single_threaded() {
     compare("libfuse-suite.sh", &["--select", "st", "--total-timeout", "600"], "libfuse-suite:");
 }

@@ -1,13 +1,14 @@
 #!/bin/bash
-# libfuse 3.14's own test/test_syscalls, run over Debian's passthrough_ll example, the way
-# libfuse 3.14's test/test_examples.py::test_passthrough[passthrough_ll] does it:
+# libfuse 3.14's own test/test_syscalls, run over one of Debian's passthrough examples
+# (passthrough_ll by default), the way libfuse 3.14's test/test_examples.py::test_passthrough
+# does it:
 #
 #   passthrough_ll -f MNT                  (mirrors "/", so the work dir is MNT + SRC)
 #   test_syscalls MNT/SRC :SRC             (checks each result against the real SRC)
 #   fusermount3 -z -u MNT                  (then the daemon must exit 0 within 30 s)
 #
 # Usage: scripts/conformance/test-syscalls.sh [--lib system|ours] [--single-thread] [--debug]
-#                                             [--writeback]
+#                                             [--writeback] [--example NAME]
 #   --lib system     Debian's /usr/lib/x86_64-linux-gnu/libfuse3.so.3 (the reference; default,
 #                    or $FUSE_UNDER_TEST)
 #   --lib ours       ours: LD_LIBRARY_PATH=${FERROFUSE_LIB_DIR:-<repo>/target/debug}
@@ -15,13 +16,15 @@
 #                    does not)
 #   --debug          pass -d, as the test's debug=True variant does
 #   --writeback      -o writeback, and skip test 53 as the writeback=True variant does
+#   --example NAME   passthrough_ll (low-level, the default), passthrough or passthrough_fh
+#                    (high-level, fuse_main), or passthrough_plus (passthrough --plus)
 #
 # Either way it proves, from /proc/PID/maps, which libfuse3 the daemon mapped.
 # Last line, always: "test_syscalls: N passed, M failed". Exit 0 only when M is 0 and the
 # library was verified; 1 on test failures; 2 when it could not run at all.
 #
 # Builds (cached in ${FERROFUSE_CONF_CACHE:-/var/tmp/ferrofuse-conf}/3.14): test_syscalls from
-# the Debian 12 source tree tests/fetch-reference.sh fetches, and passthrough_ll from Debian's
+# the Debian 12 source tree tests/fetch-reference.sh fetches, and the example from Debian's
 # libfuse3-dev examples against the installed headers (pkg-config fuse3). Needs root or a
 # setuid fusermount3, /dev/fuse, gcc, pkg-config, fusermount3.
 set -euo pipefail
@@ -31,6 +34,7 @@ conf_name=test-syscalls
 lib=${FUSE_UNDER_TEST:-system}
 fs_args=()
 syscall_args=()
+example=passthrough_ll
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lib) lib=${2:-}; shift 2 || conf_die "--lib needs system or ours" ;;
@@ -38,10 +42,17 @@ while [ $# -gt 0 ]; do
 	--single-thread) fs_args+=(-s); shift ;;
 	--debug) fs_args+=(-d); shift ;;
 	--writeback) fs_args+=(-o writeback); syscall_args+=(-53); shift ;;
+	--example) example=${2:-}; shift 2 || conf_die "--example needs a name" ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) conf_die "unknown argument '$1' (see --help)" ;;
 	esac
 done
+prog=$example
+case $example in
+passthrough_ll|passthrough|passthrough_fh) ;;
+passthrough_plus) prog=passthrough; fs_args+=(--plus) ;;
+*) conf_die "--example must be passthrough_ll, passthrough, passthrough_fh or passthrough_plus" ;;
+esac
 case $lib in
 system|ours) ;;
 *) conf_die "--lib must be system or ours, not '$lib'" ;;
@@ -56,8 +67,8 @@ tree=$(conf_ref_tree bookworm fuse3-3.14.0)
 bin=$conf_cache/3.14
 mkdir -p "$bin"
 examples=/usr/share/doc/libfuse3-dev/examples
-pt_src=$examples/passthrough_ll.c
-[ -f "$pt_src" ] || pt_src=$tree/example/passthrough_ll.c
+pt_src=$examples/$prog.c
+[ -f "$pt_src" ] || pt_src=$tree/example/$prog.c
 
 stale()
 {
@@ -81,12 +92,12 @@ if stale "$bin/test_syscalls" "$tree/test/test_syscalls.c"; then
 		conf_die "building test_syscalls failed"
 	mv "$bin/test_syscalls.tmp" "$bin/test_syscalls"
 fi
-if stale "$bin/passthrough_ll" "$pt_src"; then
+if stale "$bin/$prog" "$pt_src"; then
 	# As Debian's examples/Makefile builds them.
 	# shellcheck disable=SC2046
-	gcc -Wall $(pkg-config fuse3 --cflags) -o "$bin/passthrough_ll.tmp" "$pt_src" \
-		$(pkg-config fuse3 --libs) || conf_die "building passthrough_ll failed"
-	mv "$bin/passthrough_ll.tmp" "$bin/passthrough_ll"
+	gcc -Wall $(pkg-config fuse3 --cflags) -o "$bin/$prog.tmp" "$pt_src" \
+		$(pkg-config fuse3 --libs) || conf_die "building $prog failed"
+	mv "$bin/$prog.tmp" "$bin/$prog"
 fi
 exec 8>&-
 
@@ -97,10 +108,10 @@ if [ "$lib" = ours ]; then
 	want_lib=$libdir/libfuse3.so.3
 	env_cmd=(env "LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 else
-	want_lib=$(env -u LD_LIBRARY_PATH ldd "$bin/passthrough_ll" |
+	want_lib=$(env -u LD_LIBRARY_PATH ldd "$bin/$prog" |
 		awk '$1 == "libfuse3.so.3" { print $3 }')
 	[ -n "$want_lib" ] && [ -e "$want_lib" ] ||
-		conf_die "passthrough_ll does not resolve libfuse3.so.3 to a system library"
+		conf_die "$prog does not resolve libfuse3.so.3 to a system library"
 	env_cmd=(env -u LD_LIBRARY_PATH)
 fi
 conf_note "library under test: $lib ($(realpath "$want_lib"))"
@@ -110,7 +121,7 @@ conf_note "library under test: $lib ($(realpath "$want_lib"))"
 work=$(mktemp -d /tmp/ffsc.XXXXXX)
 mnt=$work/mnt
 src=$work/src
-log=$work/passthrough_ll.log
+log=$work/$example.log
 out=$work/test_syscalls.out
 mkdir "$mnt" "$src"
 fs_pid=
@@ -146,12 +157,12 @@ verdict()
 }
 show_log()
 {
-	echo "--- passthrough_ll log (last 40 lines) ---" >&2
+	echo "--- $example log (last 40 lines) ---" >&2
 	tail -n 40 "$log" >&2 || true
 	echo "--- end ---" >&2
 }
 
-"${env_cmd[@]}" "$bin/passthrough_ll" -f "${fs_args[@]}" "$mnt" >"$log" 2>&1 &
+"${env_cmd[@]}" "$bin/$prog" -f "${fs_args[@]}" "$mnt" >"$log" 2>&1 &
 fs_pid=$!
 if ! conf_wait_mount "$mnt" "$fs_pid" 30; then
 	show_log
@@ -195,13 +206,13 @@ while kill -0 "$fs_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
 	sleep 0.1
 done
 if kill -0 "$fs_pid" 2>/dev/null; then
-	echo "$conf_name: passthrough_ll still running 30 s after unmount" >&2
+	echo "$conf_name: $example still running 30 s after unmount" >&2
 	failed=$((failed + 1))
 else
 	wait "$fs_pid" || fs_rc=$?
 	fs_pid=
 	if [ "$fs_rc" -ne 0 ]; then
-		echo "$conf_name: passthrough_ll exited with $fs_rc" >&2
+		echo "$conf_name: $example exited with $fs_rc" >&2
 		failed=$((failed + 1))
 	fi
 fi

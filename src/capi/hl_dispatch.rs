@@ -139,6 +139,9 @@ impl HlFs {
     }
 
     fn reply_attr(&self, h: ReqHandle, ino: u64, mut st: stat) {
+        if st.st_nlink > 0 && self.0.nodes.lock().is_hidden(ino) {
+            st.st_nlink -= 1;
+        }
         let conf = self.0.conf.read();
         conf.apply_to_stat(&mut st);
         if !conf.use_ino {

@@ -297,6 +297,12 @@ impl NodeTable {
         self.nodes.get(&ino).filter(|n| n.open_count > 0).map(|_| ino)
     }
 
+    /// Whether `ino` lives under a hidden name (unlinked while open): its link count shows one
+    /// less, as the name the program sees is gone.
+    pub fn is_hidden(&self, ino: u64) -> bool {
+        self.nodes.get(&ino).is_some_and(|n| n.hidden)
+    }
+
     /// One more open file on `ino`.
     pub fn opened(&mut self, ino: u64) {
         if let Some(n) = self.nodes.get_mut(&ino) {
