@@ -233,3 +233,97 @@ fn notes_ll_behaves_the_same_on_debian_and_ours() {
     assert_eq!(results[0], results[1], "Debian-built binary: Debian's libfuse vs ours");
     assert_eq!(results[0], results[2], "Debian's libfuse vs our headers and library");
 }
+
+/// c-examples/notes.c, the high-level twin of notes_ll (fuse_main, path operations, private
+/// data through fuse_get_context), goes through the same steps with the same results on
+/// Debian's libfuse (Debian's headers) and on ours (Debian's headers, and our headers through
+/// our pkg-config file).
+#[test]
+fn notes_high_level_behaves_the_same_on_debian_and_ours() {
+    use common::mount::{Lib, MountGuard};
+    let lib = target_profile_dir();
+    let dir = scratch_dir("c_examples-notes-hl");
+    let src = repo_root().join("c-examples/notes.c");
+    let deb_exe = dir.join("notes_deb");
+    let ours_exe = dir.join("notes_ours");
+    for (exe, pc) in [(&deb_exe, None), (&ours_exe, Some(lib.as_path()))] {
+        run_ok(
+            Command::new("gcc")
+                .args(["-Wall", "-Wextra", "-Werror", "-o"])
+                .arg(exe)
+                .arg(&src)
+                .args(pkg_config(pc)),
+            T,
+        )
+        .unwrap();
+    }
+    let mut results = Vec::new();
+    for (exe, l, extra) in [
+        (&deb_exe, Lib::System, None),
+        (&deb_exe, Lib::Ours, None),
+        (&ours_exe, Lib::Ours, None),
+        (&ours_exe, Lib::Ours, Some("-s")),
+    ] {
+        let mnt = dir.join(format!(
+            "mnt-{}-{}{}",
+            exe.file_name().unwrap().to_str().unwrap(),
+            l.name(),
+            extra.unwrap_or("")
+        ));
+        std::fs::create_dir_all(&mnt).unwrap();
+        let mut cmd = Command::new(exe);
+        cmd.arg("-f").args(extra).arg(&mnt);
+        let g = MountGuard::start(&mut cmd, &mnt, l, T).unwrap_or_else(|e| panic!("{e}"));
+        let r = notes_session(&mnt);
+        let (status, o, e) = g.unmount().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success(), "{} on {}: exit {status}\n{o}{e}", exe.display(), l.name());
+        results.push(r);
+    }
+    let expect_ok =
+        ["write", "append", "read", "write big", "read big", "rename", "truncate", "unlink"];
+    for step in expect_ok {
+        assert!(
+            results[0].iter().any(|l| l.starts_with(&format!("{step}: ok"))),
+            "reference run: {step} failed: {:#?}",
+            results[0]
+        );
+    }
+    assert!(results[0].contains(&"unlink missing: errno 2".to_string()), "{:#?}", results[0]);
+    assert_eq!(results[0], results[1], "Debian-built binary: Debian's libfuse vs ours");
+    assert_eq!(results[0], results[2], "Debian's libfuse vs our headers and library");
+    assert_eq!(results[0], results[3], "our single-threaded loop (-s)");
+}
+
+/// `-h` and `-V` of a fuse_main program: the library prints its parts and the program exits 0
+/// without mounting, as with libfuse.
+#[test]
+fn notes_high_level_help_and_version() {
+    let lib = target_profile_dir();
+    let dir = scratch_dir("c_examples-notes-help");
+    let exe = dir.join("notes_ours");
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&exe)
+            .arg(repo_root().join("c-examples/notes.c"))
+            .args(pkg_config(Some(&lib))),
+        T,
+    )
+    .unwrap();
+    let help = run(Command::new(&exe).arg("-h").env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    assert!(help.ok(), "{help:?}");
+    assert!(help.stdout.starts_with("usage: "), "{}", help.stdout);
+    for want in ["FUSE options:", "-o kernel_cache", "-o allow_other", "-s "] {
+        assert!(help.stdout.contains(want), "-h lacks {want:?}:\n{}", help.stdout);
+    }
+    let ver = run(Command::new(&exe).arg("-V").env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    assert!(ver.ok(), "{ver:?}");
+    assert!(ver.stdout.contains("FUSE library version 3.19.0"), "{}", ver.stdout);
+    let none = run(Command::new(&exe).env("LD_LIBRARY_PATH", &lib), T).unwrap();
+    assert_eq!(none.status.code(), Some(2), "no mountpoint: {none:?}");
+    assert!(none.stderr.contains("no mountpoint"), "{}", none.stderr);
+    let bad = run(Command::new(&exe).args(["-o", "modules=subdir", "/tmp"]).env("LD_LIBRARY_PATH", &lib), T)
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(3), "modules=: {bad:?}");
+    assert!(bad.stderr.contains("modules"), "{}", bad.stderr);
+}
