@@ -588,15 +588,22 @@ void fuse_unset_feature_flag(struct fuse_conn_info *conn, uint64_t flag);
 bool fuse_get_feature_flag(const struct fuse_conn_info *conn, uint64_t flag);
 
 /**
- * Parses `-o` connection options (max_write=, max_readahead=, ...) out of `args`.
+ * Takes the connection options (`max_write=`, `max_readahead=`, `[no_]splice_*`,
+ * `readdirplus=`, `[no_]writeback_cache`, ...) out of `args`. The result is `malloc`ed: free
+ * it with `free()`. NULL (after a log line) on a bad value.
+ *
+ * # Safety
+ * `args` is a valid argument vector.
  */
-extern struct fuse_conn_info_opts *fuse_parse_conn_info_opts(struct fuse_args *args);
+struct fuse_conn_info_opts *fuse_parse_conn_info_opts(struct fuse_args *args);
 
 /**
  * Applies parsed connection options to `conn` (call it from `init`).
+ *
+ * # Safety
+ * `opts` came from `fuse_parse_conn_info_opts`; `conn` is the connection `init` got.
  */
-extern void fuse_apply_conn_info_opts(const struct fuse_conn_info_opts *opts,
-                                      struct fuse_conn_info *conn);
+void fuse_apply_conn_info_opts(const struct fuse_conn_info_opts *opts, struct fuse_conn_info *conn);
 
 /**
  * Detaches from the terminal unless `foreground` (fork, new session, cwd `/`, stdio on

@@ -741,7 +741,7 @@ fn prog_args(args: *mut fuse_args) -> Option<(&'static mut fuse_args, Vec<Vec<u8
 }
 
 /// Replace the caller's argument vector with `new` (libfuse's parsers rewrite it in place).
-fn store_args(a: &mut fuse_args, new: &[Vec<u8>]) -> bool {
+pub(crate) fn store_args(a: &mut fuse_args, new: &[Vec<u8>]) -> bool {
     let mut fresh = fuse_args { argc: 0, argv: ptr::null_mut(), allocated: 0 };
     {
         // SAFETY: `fresh` is an empty vector we own.

@@ -457,17 +457,100 @@ pub struct fuse_file_info {
     _opaque: [u8; 0],
 }
 
-// Declared here so that <fuse_common.h> has their prototypes; they are implemented with the
-// session (issue "The low-level session") and listed as missing by tests/symbols.rs until then.
-#[allow(improper_ctypes)]
-unsafe extern "C" {
-    /// Parses `-o` connection options (max_write=, max_readahead=, ...) out of `args`.
-    pub fn fuse_parse_conn_info_opts(
-        args: *mut crate::capi::fuse_opt::fuse_args,
-    ) -> *mut fuse_conn_info_opts;
-    /// Applies parsed connection options to `conn` (call it from `init`).
-    pub fn fuse_apply_conn_info_opts(opts: *const fuse_conn_info_opts, conn: *mut fuse_conn_info);
+/// Takes the connection options (`max_write=`, `max_readahead=`, `[no_]splice_*`,
+/// `readdirplus=`, `[no_]writeback_cache`, ...) out of `args`. The result is `malloc`ed: free
+/// it with `free()`. NULL (after a log line) on a bad value.
+///
+/// # Safety
+/// `args` is a valid argument vector.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_parse_conn_info_opts(
+    args: *mut crate::capi::fuse_opt::fuse_args,
+) -> *mut fuse_conn_info_opts {
+    crate::ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: NULL or valid by the contract.
+        let Some(a) = (unsafe { args.as_mut() }) else { return std::ptr::null_mut() };
+        let input = if a.argc <= 0 || a.argv.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: argv holds argc C strings.
+            match unsafe { super::fuse_opt::read_args(a) } {
+                Ok(v) => v,
+                Err(e) => {
+                    super::fuse_opt::log_error(&e);
+                    return std::ptr::null_mut();
+                }
+            }
+        };
+        let (opts, rest) = match crate::session::connopts::parse(&input) {
+            Ok(v) => v,
+            Err(e) => {
+                super::fuse_opt::log_error(&e);
+                return std::ptr::null_mut();
+            }
+        };
+        if !input.is_empty() && !super::fuse::store_args(a, &rest) {
+            return std::ptr::null_mut();
+        }
+        let size = std::mem::size_of::<crate::session::connopts::ConnOpts>();
+        // SAFETY: a fresh zeroed allocation the caller frees with free().
+        let p = unsafe { libc::calloc(1, size) }.cast::<crate::session::connopts::ConnOpts>();
+        if p.is_null() {
+            crate::log::err("calloc failed\n");
+            return std::ptr::null_mut();
+        }
+        // SAFETY: `p` holds a ConnOpts.
+        unsafe { p.write(opts) };
+        p.cast()
+    })
 }
+crate::symver!(fuse_parse_conn_info_opts, "FUSE_3.0");
+
+/// Applies parsed connection options to `conn` (call it from `init`).
+///
+/// # Safety
+/// `opts` came from `fuse_parse_conn_info_opts`; `conn` is the connection `init` got.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_apply_conn_info_opts(
+    opts: *const fuse_conn_info_opts,
+    conn: *mut fuse_conn_info,
+) {
+    crate::ffi_guard!((), {
+        // SAFETY: NULL or ours, by the contract.
+        let Some(o) = (unsafe { opts.cast::<crate::session::connopts::ConnOpts>().as_ref() })
+        else {
+            return;
+        };
+        // SAFETY: NULL or the caller's connection info, by the contract.
+        let Some(c) = (unsafe { conn.cast::<super::abi::ConnInfo>().as_mut() }) else { return };
+        if o.set_max_write != 0 {
+            c.max_write = o.max_write;
+        }
+        if o.set_max_background != 0 {
+            c.max_background = o.max_background;
+        }
+        if o.set_congestion_threshold != 0 {
+            c.congestion_threshold = o.congestion_threshold;
+        }
+        if o.set_time_gran != 0 {
+            c.time_gran = o.time_gran;
+        }
+        if o.set_max_readahead != 0 {
+            c.max_readahead = o.max_readahead;
+        }
+        for (flag, on) in o.flag_changes() {
+            // SAFETY: the caller's connection info.
+            unsafe {
+                if on {
+                    fuse_set_feature_flag(conn, flag);
+                } else {
+                    fuse_unset_feature_flag(conn, flag);
+                }
+            }
+        }
+    })
+}
+crate::symver!(fuse_apply_conn_info_opts, "FUSE_3.0");
 
 // ------------------------------------------------------------------ daemon, buffers, signals
 

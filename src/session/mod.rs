@@ -7,6 +7,7 @@
 
 pub mod init;
 pub mod mt;
+pub mod connopts;
 pub mod opts;
 pub mod req;
 pub mod syncinit;
