@@ -230,9 +230,16 @@ impl HlFs {
             if res < 0 {
                 return Err(-res);
             }
-            let mut t = self.0.nodes.lock();
-            t.rename(dir, name, dir, &newname, false);
-            t.set_hidden(ino);
+            let orphan = {
+                let mut t = self.0.nodes.lock();
+                t.rename(dir, name, dir, &newname, false);
+                t.set_hidden(ino)
+            };
+            if let Some(p) = orphan.and_then(|p| cpath(p).ok()) {
+                // Released while we renamed it: remove the hidden name now.
+                // SAFETY: our fs and the hidden file's path.
+                unsafe { fs::fuse_fs_unlink(self.fs(), p.as_ptr()) };
+            }
             return Ok(());
         }
         Err(libc::EBUSY)

@@ -272,11 +272,20 @@ impl NodeTable {
         }
     }
 
-    /// Mark `ino` as living under a hidden name now (after the rename to it succeeded).
-    pub fn set_hidden(&mut self, ino: u64) {
-        if let Some(n) = self.nodes.get_mut(&ino) {
-            n.hidden = true;
+    /// Mark `ino` as living under a hidden name now (after the rename to it succeeded). If
+    /// its last open file was released meanwhile, nobody else will remove the hidden name:
+    /// returns its path for the caller to unlink.
+    pub fn set_hidden(&mut self, ino: u64) -> Option<Vec<u8>> {
+        let n = self.nodes.get_mut(&ino)?;
+        n.hidden = true;
+        if n.open_count > 0 {
+            return None;
         }
+        let p = self.path(ino).ok();
+        if p.is_some() {
+            self.detach(ino);
+        }
+        p
     }
 
     /// A `.fuse_hiddenXXXXXXXXYYYYYYYY` name for `ino` not known in `dir` (the caller checks
@@ -423,10 +432,25 @@ mod tests {
         let hidden = t.hidden_name(ROOT, f);
         assert!(hidden.starts_with(b".fuse_hidden"));
         t.rename(ROOT, b"f", ROOT, &hidden, false);
-        t.set_hidden(f);
+        assert_eq!(t.set_hidden(f), None, "still open: the last release removes it");
         let mut want = b"/".to_vec();
         want.extend_from_slice(&hidden);
         assert_eq!(t.released(f), Some(want));
+        assert_eq!(t.find(ROOT, &hidden), None);
+    }
+
+    #[test]
+    fn a_release_during_the_hiding_rename_leaves_the_removal_to_the_hider() {
+        let mut t = NodeTable::new(false);
+        let (f, _) = t.lookup(ROOT, b"f");
+        t.opened(f);
+        let hidden = t.hidden_name(ROOT, f);
+        // The release comes while the rename to the hidden name is in flight.
+        assert_eq!(t.released(f), None);
+        t.rename(ROOT, b"f", ROOT, &hidden, false);
+        let mut want = b"/".to_vec();
+        want.extend_from_slice(&hidden);
+        assert_eq!(t.set_hidden(f), Some(want));
         assert_eq!(t.find(ROOT, &hidden), None);
     }
 
