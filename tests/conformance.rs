@@ -1,13 +1,14 @@
 //! libfuse's own conformance tests, run on libfuse and then on ours, which must pass as many.
 //!
 //! - scripts/conformance/test-syscalls.sh: libfuse 3.14's test_syscalls over Debian's
-//!   passthrough_ll (the .so.3 ABI).
+//!   passthrough_ll and its high-level passthrough, passthrough --plus and passthrough_fh (the
+//!   .so.3 ABI).
 //! - scripts/conformance/libfuse-suite.sh: libfuse 3.18.3's run-tests.py suite over the examples
-//!   built from the same tree (the .so.4 ABI), restricted to the low-level cases.
+//!   built from the same tree (the .so.4 ABI): the low-level, notification and high-level cases.
 //!
-//! Each test runs the script with `--lib system` first (the reference: it must pass completely
+//! Each test runs the script with `--lib system` first (the reference: it must pass something
 //! on this machine, or the environment is at fault) and then with `--lib ours`, and requires
-//! ours to fail nothing and pass exactly as many (and, for the suite, skip as many). The counts
+//! ours to pass, fail (and, for the suite, skip) exactly as many. The counts
 //! observed with the reference libraries are in scripts/conformance/README.md. The scripts
 //! verify from /proc/PID/maps which libfuse3 the daemons really mapped. They mount: run as root.
 
@@ -127,6 +128,13 @@ fn libfuse_suite_lowlevel_single_threaded() {
 #[test]
 fn libfuse_suite_lowlevel_multi_threaded() {
     compare("libfuse-suite.sh", &["--select", "mt", "--total-timeout", "600"], "libfuse-suite:");
+}
+
+#[test]
+fn libfuse_suite_high_level() {
+    // fuse_main/fuse_new programs: hello (direct, mount.fuse3, dropcaps, clone_fd), the
+    // passthrough family, null, ioctl, poll, release-unlink-race, invalidate_path.
+    compare("libfuse-suite.sh", &["--select", "highlevel", "--total-timeout", "900"], "libfuse-suite:");
 }
 
 #[test]

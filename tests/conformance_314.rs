@@ -187,6 +187,41 @@ fn libfuse314_pytest_lowlevel_cases_match_reference() {
     );
 }
 
+/// The high-level (`fuse.h`) cases besides poll, ioctl and null: hello (direct, through
+/// mount.fuse3, with dropped privileges, every option set), passthrough, passthrough --plus
+/// and passthrough_fh (with test_syscalls inside, debug or not, writeback skipped as on the
+/// reference), and invalidate_path (test_notify1, test_notify_file_size).
+const HIGHLEVEL_K: &str = "(test_hello and not hello_ll) or (test_passthrough and not \
+                           passthrough_ll and not passthrough_hp) or invalidate_path or \
+                           test_notify_file_size";
+
+#[test]
+fn libfuse314_pytest_high_level_cases_match_reference() {
+    let reference = run_script("system", HIGHLEVEL_K)
+        .unwrap_or_else(|e| panic!("the reference run failed to run: {e}"));
+    for id in [
+        "test_examples.py::test_passthrough[False-passthrough_fh-False]",
+        "test_examples.py::test_passthrough[False-passthrough_plus-False]",
+        "test_ctests.py::test_notify1[True-invalidate_path]",
+    ] {
+        assert!(
+            reference.cases.contains_key(id),
+            "the reference run lacks {id}; -k {HIGHLEVEL_K:?} selected:\n{:?}",
+            reference.cases.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(reference.counts[0] >= 10, "the reference passed too little: {:?}", reference.counts);
+    let ours = run_script("ours", HIGHLEVEL_K).unwrap_or_else(|e| panic!("{e}"));
+    let (diff, _) = differences(&reference, &ours);
+    assert!(
+        diff.is_empty(),
+        "libfuse 3.14's high-level pytest cases: ours differs from Debian's libfuse:\n{}\n\
+         --- ours ---\n{}",
+        diff.join("\n"),
+        tail(&ours.output, 150)
+    );
+}
+
 /// poll, ioctl and null are high-level (`fuse.h`) examples: they pass on the reference and
 /// must pass on ours; a failure names any symbol ours lacks.
 #[test]

@@ -17,7 +17,8 @@
 #                             mount.fuse3, fuse_daemonize), no notifications
 #                   lowlevel  st + mt
 #                   notify    notifications (inval_inode/entry, store/retrieve, prune)
-#                   other     high-level API, ioctl, poll, CUSE, fusermount3-only cases
+#                   highlevel high-level API (fuse.h: fuse_main, fuse_new) programs
+#                   other     low-level ioctl, CUSE, fusermount3-only cases
 #                   all       every case
 #   -j N          parallel tests (run-tests.py's -j; default 1 to stay frugal)
 #   --total-timeout SECS  bound on the whole run (default 1500); each case has its own too
@@ -66,8 +67,8 @@ system|ours) ;;
 *) conf_die "--lib must be system or ours, not '$lib'" ;;
 esac
 case $select in
-st|mt|lowlevel|notify|other|private|all) ;;
-*) conf_die "--select must be st, mt, lowlevel, notify, other, private or all, not '$select'" ;;
+st|mt|lowlevel|notify|highlevel|other|private|all) ;;
+*) conf_die "--select must be st, mt, lowlevel, notify, highlevel, other, private or all, not '$select'" ;;
 esac
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || conf_die "-j needs a positive number, not '$jobs'"
 [[ $total_timeout =~ ^[1-9][0-9]*$ ]] || conf_die "--total-timeout needs seconds, not '$total_timeout'"
@@ -96,11 +97,13 @@ category()
 	notify/inval-inode* | notify/inval-entry-* | notify/store-retrieve* | notify/prune*)
 		echo notify ;;
 	examples/hello-direct* | examples/hello-mount-fuse* | examples/hello-dropcaps* | \
-		examples/test-hello-* | mount/*-hello | mount/mountpoint-* | \
+		examples/test-hello-* | mount/*-hello | \
 		examples/passthrough-base* | examples/passthrough-plus* | examples/passthrough-fh* | \
 		examples/passthrough-zero-ino* | examples/null | examples/release-unlink-race | \
-		examples/ioctl* | examples/poll | examples/cuse | \
+		examples/ioctl | examples/poll | \
 		notify/file-size* | notify/invalidate-path*)
+		echo highlevel ;;
+	mount/mountpoint-* | examples/ioctl-ll | examples/cuse)
 		echo other ;;
 	*) echo unknown ;;
 	esac
