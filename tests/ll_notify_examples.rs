@@ -59,7 +59,7 @@ const HIGHLEVEL: [&str; 5] = ["poll", "poll_client", "ioctl", "ioctl_client", "n
 enum Flavour {
     /// Debian 3.14 sources, Debian's headers.
     Deb314,
-    /// Debian 3.14 sources, our headers (low-level examples only).
+    /// Debian 3.14 sources, our headers.
     OurHdr,
 }
 
@@ -103,7 +103,7 @@ fn pkg_config(pc_dir: Option<&Path>) -> Result<Vec<String>, String> {
 fn build_flavour(flavour: Flavour) -> Built {
     let names: Vec<&'static str> = match flavour {
         Flavour::Deb314 => LOWLEVEL.iter().chain(HIGHLEVEL.iter()).copied().collect(),
-        Flavour::OurHdr => LOWLEVEL.to_vec(),
+        Flavour::OurHdr => LOWLEVEL.iter().chain(HIGHLEVEL.iter()).copied().collect(),
     };
     let dir = scratch_dir(&format!("ll_notify_examples-build-{}", flavour.name()));
     let ours = target_profile_dir();
@@ -569,9 +569,19 @@ fn notify_inval_entry_without_notify_only_expire_times_out() {
 // ---------------------------------------------------------------------------------------------
 // poll, ioctl, null (high-level examples): test_examples.py::test_{poll,ioctl,null}
 
-fn both(run_one: impl Fn(Lib) -> Vec<Record> + Sync, what: &str) {
-    let runs = parallel_map(&Lib::BOTH, |lib| run_one(*lib));
-    compare(what, &runs[0], &[("ours, deb314 build", runs[1].clone())], true);
+/// The example built with Debian's headers on Debian's libfuse (the reference) and on ours, and
+/// built with our headers (our pkg-config file) on ours.
+fn both(run_one: impl Fn(Lib, Flavour) -> Vec<Record> + Sync, what: &str) {
+    let runs = parallel_map(
+        &[(Lib::System, Flavour::Deb314), (Lib::Ours, Flavour::Deb314), (Lib::Ours, Flavour::OurHdr)],
+        |(lib, fl)| run_one(*lib, *fl),
+    );
+    compare(
+        what,
+        &runs[0],
+        &[("ours, deb314 build", runs[1].clone()), ("ours, ourhdr build", runs[2].clone())],
+        true,
+    );
 }
 
 fn client(cmd: &mut Command) -> Result<String, Fail> {
@@ -585,13 +595,14 @@ fn client(cmd: &mut Command) -> Result<String, Fail> {
 #[test]
 fn poll_example_with_poll_client() {
     both(
-        |lib| {
-            let dir = scratch_dir(&format!("ll_notify_examples-poll-{}", lib.name()));
+        |lib, fl| {
+            let dir =
+                scratch_dir(&format!("ll_notify_examples-poll-{}-{}", lib.name(), fl.name()));
             let mnt = dir.join("mnt");
             std::fs::create_dir(&mnt).unwrap();
             let client_bin = exe(Flavour::Deb314, "poll_client");
             let m2 = mnt.clone();
-            scenario(lib, &exe(Flavour::Deb314, "poll"), &["-f"], &mnt, move |r| {
+            scenario(lib, &exe(fl, "poll"), &["-f"], &mnt, move |r| {
                 r.check("poll_client", move || {
                     // It opens the 16 files, and selects and reads 16 times: it needs poll
                     // notifications (fuse_notify_poll) to ever wake up.
@@ -608,13 +619,14 @@ fn poll_example_with_poll_client() {
 #[test]
 fn ioctl_example_with_ioctl_client() {
     both(
-        |lib| {
-            let dir = scratch_dir(&format!("ll_notify_examples-ioctl-{}", lib.name()));
+        |lib, fl| {
+            let dir =
+                scratch_dir(&format!("ll_notify_examples-ioctl-{}-{}", lib.name(), fl.name()));
             let mnt = dir.join("mnt");
             std::fs::create_dir(&mnt).unwrap();
             let cl = exe(Flavour::Deb314, "ioctl_client");
             let f = mnt.join("fioc");
-            scenario(lib, &exe(Flavour::Deb314, "ioctl"), &["-f"], &mnt, move |r| {
+            scenario(lib, &exe(fl, "ioctl"), &["-f"], &mnt, move |r| {
                 let (c, p) = (cl.clone(), f.clone());
                 r.check("size 0", move || {
                     expect_eq("FIOC_GET_SIZE", client(Command::new(&c).arg(&p))?, "0\n".into())
@@ -639,12 +651,13 @@ fn ioctl_example_with_ioctl_client() {
 #[test]
 fn null_example_mounted_on_a_file() {
     both(
-        |lib| {
-            let dir = scratch_dir(&format!("ll_notify_examples-null-{}", lib.name()));
+        |lib, fl| {
+            let dir =
+                scratch_dir(&format!("ll_notify_examples-null-{}-{}", lib.name(), fl.name()));
             let file = dir.join("file");
             std::fs::write(&file, "dummy").unwrap();
             let f = file.clone();
-            scenario(lib, &exe(Flavour::Deb314, "null"), &["-f"], &file, move |r| {
+            scenario(lib, &exe(fl, "null"), &["-f"], &file, move |r| {
                 let p = f.clone();
                 r.check("size", move || {
                     let size = std::fs::metadata(&p)?.size();
