@@ -12,10 +12,7 @@
 //!
 //! Builds, once per test run: `deb314` (Debian's sources and headers, `pkg-config fuse3`,
 //! NEEDED `libfuse3.so.3`), run on Debian's library and on ours (`LD_LIBRARY_PATH`); and
-//! `ourhdr` (the same sources against our headers, NEEDED `libfuse3.so.4`) for the low-level
-//! ones, run on ours. The high-level ones do not compile against our headers (we install no
-//! `fuse.h` yet), and their `deb314` builds cannot start on ours (`fuse_main_real@FUSE_3.0` is
-//! not exported): their tests here fail, naming that, until ferrofuse has the high-level API.
+//! `ourhdr` (the same sources against our headers, NEEDED `libfuse3.so.4`), run on ours.
 //!
 //! Two examples have timing bugs of their own, which show on the reference too:
 //! - `notify_inval_entry --only-expire` with notifications: 3.14's example asserts that every
