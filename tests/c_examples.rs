@@ -322,8 +322,11 @@ fn notes_high_level_help_and_version() {
     let none = run(Command::new(&exe).env("LD_LIBRARY_PATH", &lib), T).unwrap();
     assert_eq!(none.status.code(), Some(2), "no mountpoint: {none:?}");
     assert!(none.stderr.contains("no mountpoint"), "{}", none.stderr);
-    let bad = run(Command::new(&exe).args(["-o", "modules=subdir", "/tmp"]).env("LD_LIBRARY_PATH", &lib), T)
-        .unwrap();
+    let bad = run(
+        Command::new(&exe).args(["-o", "modules=subdir", "/tmp"]).env("LD_LIBRARY_PATH", &lib),
+        T,
+    )
+    .unwrap();
     assert_eq!(bad.status.code(), Some(3), "modules=: {bad:?}");
     assert!(bad.stderr.contains("modules"), "{}", bad.stderr);
 }

@@ -117,7 +117,11 @@ fn test_syscalls_over_high_level_passthrough_fh() {
 
 #[test]
 fn test_syscalls_over_high_level_passthrough_fh_single_threaded() {
-    compare("test-syscalls.sh", &["--example", "passthrough_fh", "--single-thread"], "test_syscalls:");
+    compare(
+        "test-syscalls.sh",
+        &["--example", "passthrough_fh", "--single-thread"],
+        "test_syscalls:",
+    );
 }
 
 #[test]
@@ -134,7 +138,11 @@ fn libfuse_suite_lowlevel_multi_threaded() {
 fn libfuse_suite_high_level() {
     // fuse_main/fuse_new programs: hello (direct, mount.fuse3, dropcaps, clone_fd), the
     // passthrough family, null, ioctl, poll, release-unlink-race, invalidate_path.
-    compare("libfuse-suite.sh", &["--select", "highlevel", "--total-timeout", "900"], "libfuse-suite:");
+    compare(
+        "libfuse-suite.sh",
+        &["--select", "highlevel", "--total-timeout", "900"],
+        "libfuse-suite:",
+    );
 }
 
 #[test]

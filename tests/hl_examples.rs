@@ -158,7 +158,11 @@ fn compare(
     mirror: bool,
 ) {
     let runs = parallel_map(
-        &[(Lib::System, Flavour::Deb314), (Lib::Ours, Flavour::Deb314), (Lib::Ours, Flavour::OurHdr)],
+        &[
+            (Lib::System, Flavour::Deb314),
+            (Lib::Ours, Flavour::Deb314),
+            (Lib::Ours, Flavour::OurHdr),
+        ],
         |(lib, fl)| {
             let tag = format!("{name}-{variant}-{}", fl.name());
             mount_and_check(&exe(*fl, name), args, *lib, &tag, checks, mirror)
@@ -187,7 +191,9 @@ const HELLO_CHECKS: &[(&str, CheckFn)] = &[
         eq("size", md.len(), 6)?;
         eq("root mode", io(std::fs::metadata(m))?.mode(), libc::S_IFDIR | 0o755)
     }),
-    ("read", |m, _| eq("content", io(std::fs::read_to_string(m.join("greeting")))?, "howdy\n".into())),
+    ("read", |m, _| {
+        eq("content", io(std::fs::read_to_string(m.join("greeting")))?, "howdy\n".into())
+    }),
     ("write", |m, _| {
         let r = std::fs::OpenOptions::new().write(true).open(m.join("greeting"));
         eq("errno", errno_of(r)?, libc::EACCES)
@@ -203,7 +209,13 @@ fn hello_with_options() {
 
 #[test]
 fn hello_single_threaded() {
-    compare("hello", "st", &["-f", "-s", "--name=greeting", "--contents=howdy\n"], HELLO_CHECKS, false);
+    compare(
+        "hello",
+        "st",
+        &["-f", "-s", "--name=greeting", "--contents=howdy\n"],
+        HELLO_CHECKS,
+        false,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

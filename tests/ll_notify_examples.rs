@@ -570,7 +570,11 @@ fn notify_inval_entry_without_notify_only_expire_times_out() {
 /// built with our headers (our pkg-config file) on ours.
 fn both(run_one: impl Fn(Lib, Flavour) -> Vec<Record> + Sync, what: &str) {
     let runs = parallel_map(
-        &[(Lib::System, Flavour::Deb314), (Lib::Ours, Flavour::Deb314), (Lib::Ours, Flavour::OurHdr)],
+        &[
+            (Lib::System, Flavour::Deb314),
+            (Lib::Ours, Flavour::Deb314),
+            (Lib::Ours, Flavour::OurHdr),
+        ],
         |(lib, fl)| run_one(*lib, *fl),
     );
     compare(
@@ -593,8 +597,7 @@ fn client(cmd: &mut Command) -> Result<String, Fail> {
 fn poll_example_with_poll_client() {
     both(
         |lib, fl| {
-            let dir =
-                scratch_dir(&format!("ll_notify_examples-poll-{}-{}", lib.name(), fl.name()));
+            let dir = scratch_dir(&format!("ll_notify_examples-poll-{}-{}", lib.name(), fl.name()));
             let mnt = dir.join("mnt");
             std::fs::create_dir(&mnt).unwrap();
             let client_bin = exe(Flavour::Deb314, "poll_client");
@@ -649,8 +652,7 @@ fn ioctl_example_with_ioctl_client() {
 fn null_example_mounted_on_a_file() {
     both(
         |lib, fl| {
-            let dir =
-                scratch_dir(&format!("ll_notify_examples-null-{}-{}", lib.name(), fl.name()));
+            let dir = scratch_dir(&format!("ll_notify_examples-null-{}-{}", lib.name(), fl.name()));
             let file = dir.join("file");
             std::fs::write(&file, "dummy").unwrap();
             let f = file.clone();

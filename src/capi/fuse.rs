@@ -184,12 +184,15 @@ pub struct fuse_context {
 #[repr(C)]
 pub struct fuse_operations {
     /// Attributes of a file (`fi` is NULL unless the file is open).
-    pub getattr:
-        Option<unsafe extern "C" fn(path: *const c_char, st: *mut stat, fi: *mut fuse_file_info) -> c_int>,
+    pub getattr: Option<
+        unsafe extern "C" fn(path: *const c_char, st: *mut stat, fi: *mut fuse_file_info) -> c_int,
+    >,
     /// Target of a symbolic link, NUL-terminated, truncated to the buffer.
-    pub readlink: Option<unsafe extern "C" fn(path: *const c_char, buf: *mut c_char, size: size_t) -> c_int>,
+    pub readlink:
+        Option<unsafe extern "C" fn(path: *const c_char, buf: *mut c_char, size: size_t) -> c_int>,
     /// Create a file node.
-    pub mknod: Option<unsafe extern "C" fn(path: *const c_char, mode: mode_t, rdev: dev_t) -> c_int>,
+    pub mknod:
+        Option<unsafe extern "C" fn(path: *const c_char, mode: mode_t, rdev: dev_t) -> c_int>,
     /// Create a directory.
     pub mkdir: Option<unsafe extern "C" fn(path: *const c_char, mode: mode_t) -> c_int>,
     /// Remove a file.
@@ -199,20 +202,28 @@ pub struct fuse_operations {
     /// Create a symbolic link `path` pointing at `target`.
     pub symlink: Option<unsafe extern "C" fn(target: *const c_char, path: *const c_char) -> c_int>,
     /// Rename (`flags`: RENAME_NOREPLACE, RENAME_EXCHANGE).
-    pub rename:
-        Option<unsafe extern "C" fn(from: *const c_char, to: *const c_char, flags: c_uint) -> c_int>,
+    pub rename: Option<
+        unsafe extern "C" fn(from: *const c_char, to: *const c_char, flags: c_uint) -> c_int,
+    >,
     /// Create a hard link.
     pub link: Option<unsafe extern "C" fn(from: *const c_char, to: *const c_char) -> c_int>,
     /// Change permissions.
-    pub chmod:
-        Option<unsafe extern "C" fn(path: *const c_char, mode: mode_t, fi: *mut fuse_file_info) -> c_int>,
+    pub chmod: Option<
+        unsafe extern "C" fn(path: *const c_char, mode: mode_t, fi: *mut fuse_file_info) -> c_int,
+    >,
     /// Change owner and group (-1: unchanged).
     pub chown: Option<
-        unsafe extern "C" fn(path: *const c_char, uid: uid_t, gid: gid_t, fi: *mut fuse_file_info) -> c_int,
+        unsafe extern "C" fn(
+            path: *const c_char,
+            uid: uid_t,
+            gid: gid_t,
+            fi: *mut fuse_file_info,
+        ) -> c_int,
     >,
     /// Change the size.
-    pub truncate:
-        Option<unsafe extern "C" fn(path: *const c_char, size: off_t, fi: *mut fuse_file_info) -> c_int>,
+    pub truncate: Option<
+        unsafe extern "C" fn(path: *const c_char, size: off_t, fi: *mut fuse_file_info) -> c_int,
+    >,
     /// Open a file.
     pub open: Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
     /// Read data; returns the byte count.
@@ -240,10 +251,15 @@ pub struct fuse_operations {
     /// Called on every close of a file descriptor.
     pub flush: Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
     /// The last close of an open file.
-    pub release: Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
+    pub release:
+        Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
     /// Synchronize file contents.
     pub fsync: Option<
-        unsafe extern "C" fn(path: *const c_char, datasync: c_int, fi: *mut fuse_file_info) -> c_int,
+        unsafe extern "C" fn(
+            path: *const c_char,
+            datasync: c_int,
+            fi: *mut fuse_file_info,
+        ) -> c_int,
     >,
     /// Set an extended attribute.
     pub setxattr: Option<
@@ -268,9 +284,11 @@ pub struct fuse_operations {
     pub listxattr:
         Option<unsafe extern "C" fn(path: *const c_char, list: *mut c_char, size: size_t) -> c_int>,
     /// Remove an extended attribute.
-    pub removexattr: Option<unsafe extern "C" fn(path: *const c_char, name: *const c_char) -> c_int>,
+    pub removexattr:
+        Option<unsafe extern "C" fn(path: *const c_char, name: *const c_char) -> c_int>,
     /// Open a directory.
-    pub opendir: Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
+    pub opendir:
+        Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
     /// List a directory through the filler.
     pub readdir: Option<
         unsafe extern "C" fn(
@@ -283,14 +301,20 @@ pub struct fuse_operations {
         ) -> c_int,
     >,
     /// Close a directory.
-    pub releasedir: Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
+    pub releasedir:
+        Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info) -> c_int>,
     /// Synchronize directory contents.
     pub fsyncdir: Option<
-        unsafe extern "C" fn(path: *const c_char, datasync: c_int, fi: *mut fuse_file_info) -> c_int,
+        unsafe extern "C" fn(
+            path: *const c_char,
+            datasync: c_int,
+            fi: *mut fuse_file_info,
+        ) -> c_int,
     >,
     /// Start: returns the private data of `fuse_context`.
-    pub init:
-        Option<unsafe extern "C" fn(conn: *mut fuse_conn_info, cfg: *mut fuse_config) -> *mut c_void>,
+    pub init: Option<
+        unsafe extern "C" fn(conn: *mut fuse_conn_info, cfg: *mut fuse_config) -> *mut c_void,
+    >,
     /// End: gets the private data.
     pub destroy: Option<unsafe extern "C" fn(private_data: *mut c_void)>,
     /// Check access permissions.
@@ -310,10 +334,16 @@ pub struct fuse_operations {
     >,
     /// Set access and modification times (nanoseconds; UTIME_NOW, UTIME_OMIT).
     pub utimens: Option<
-        unsafe extern "C" fn(path: *const c_char, tv: *const timespec, fi: *mut fuse_file_info) -> c_int,
+        unsafe extern "C" fn(
+            path: *const c_char,
+            tv: *const timespec,
+            fi: *mut fuse_file_info,
+        ) -> c_int,
     >,
     /// Map a block index (block devices only).
-    pub bmap: Option<unsafe extern "C" fn(path: *const c_char, blocksize: size_t, idx: *mut u64) -> c_int>,
+    pub bmap: Option<
+        unsafe extern "C" fn(path: *const c_char, blocksize: size_t, idx: *mut u64) -> c_int,
+    >,
     /// ioctl, API levels before 35: `cmd` is an int.
     #[cfg(not(fuse_api_35))]
     pub ioctl: Option<
@@ -367,8 +397,9 @@ pub struct fuse_operations {
         ) -> c_int,
     >,
     /// BSD file locks.
-    pub flock:
-        Option<unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info, op: c_int) -> c_int>,
+    pub flock: Option<
+        unsafe extern "C" fn(path: *const c_char, fi: *mut fuse_file_info, op: c_int) -> c_int,
+    >,
     /// Allocate space.
     pub fallocate: Option<
         unsafe extern "C" fn(
@@ -394,7 +425,12 @@ pub struct fuse_operations {
     >,
     /// Find data or holes (SEEK_DATA, SEEK_HOLE).
     pub lseek: Option<
-        unsafe extern "C" fn(path: *const c_char, off: off_t, whence: c_int, fi: *mut fuse_file_info) -> off_t,
+        unsafe extern "C" fn(
+            path: *const c_char,
+            off: off_t,
+            whence: c_int,
+            fi: *mut fuse_file_info,
+        ) -> off_t,
     >,
     /// Extended attributes (statx).
     pub statx: Option<
@@ -879,7 +915,7 @@ unsafe fn wants_help(args: *mut fuse_args) -> bool {
             let _ = store_args(a, &rest);
             c.show_help
         }
-        Err(()) => false,
+        Err(_) => false,
     }
 }
 
@@ -1337,8 +1373,14 @@ unsafe fn main_common(
                     }
                     // SAFETY: our config.
                     unsafe {
-                        super::fuse_common::fuse_loop_cfg_set_clone_fd(cfg, opts.clone_fd as c_uint);
-                        super::fuse_common::fuse_loop_cfg_set_idle_threads(cfg, opts.max_idle_threads);
+                        super::fuse_common::fuse_loop_cfg_set_clone_fd(
+                            cfg,
+                            opts.clone_fd as c_uint,
+                        );
+                        super::fuse_common::fuse_loop_cfg_set_idle_threads(
+                            cfg,
+                            opts.max_idle_threads,
+                        );
                         super::fuse_common::fuse_loop_cfg_set_max_threads(cfg, opts.max_threads);
                     }
                     // SAFETY: our fuse and config.

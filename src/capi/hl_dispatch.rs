@@ -180,9 +180,11 @@ impl HlFs {
         if conf.auto_cache {
             let mut st = zero_stat();
             // SAFETY: our fs, a C path, our stat buffer, the open file.
-            let res = unsafe { fs::fuse_fs_getattr(self.fs(), path.as_ptr(), &raw mut st, fip(fi)) };
+            let res =
+                unsafe { fs::fuse_fs_getattr(self.fs(), path.as_ptr(), &raw mut st, fip(fi)) };
             if res == 0 {
-                let same = self.0.nodes.lock().stamp(ino, (st.st_mtime, st.st_mtime_nsec, st.st_size));
+                let same =
+                    self.0.nodes.lock().stamp(ino, (st.st_mtime, st.st_mtime_nsec, st.st_size));
                 if same {
                     fi.bits |= FI_KEEP_CACHE;
                 }
@@ -267,7 +269,14 @@ impl HlFs {
             let mut out = vec![0u8; need];
             // SAFETY: `out` holds `need` bytes; the name and stat are valid.
             unsafe {
-                rep::fuse_add_direntry(ptr::null_mut(), out.as_mut_ptr().cast(), need, name.as_ptr(), st, off as off_t)
+                rep::fuse_add_direntry(
+                    ptr::null_mut(),
+                    out.as_mut_ptr().cast(),
+                    need,
+                    name.as_ptr(),
+                    st,
+                    off as off_t,
+                )
             };
             return Some(out);
         }
@@ -300,7 +309,14 @@ impl HlFs {
         let mut out = vec![0u8; need];
         // SAFETY: `out` holds `need` bytes; the name and entry are valid.
         unsafe {
-            rep::fuse_add_direntry_plus(ptr::null_mut(), out.as_mut_ptr().cast(), need, name.as_ptr(), &e, off as off_t)
+            rep::fuse_add_direntry_plus(
+                ptr::null_mut(),
+                out.as_mut_ptr().cast(),
+                need,
+                name.as_ptr(),
+                &e,
+                off as off_t,
+            )
         };
         Some(out)
     }
@@ -366,7 +382,15 @@ unsafe extern "C" fn fill_dir(
             return 1;
         }
         let room = dh.needlen.saturating_sub(dh.contents.len());
-        match fill.fs.encode_entry(dh.nodeid, cname, &st, flags & 2 != 0, fill.plus, off as u64, room) {
+        match fill.fs.encode_entry(
+            dh.nodeid,
+            cname,
+            &st,
+            flags & 2 != 0,
+            fill.plus,
+            off as u64,
+            room,
+        ) {
             Some(bytes) => {
                 dh.contents.extend_from_slice(&bytes);
                 0
@@ -487,8 +511,11 @@ impl HlFs {
             }
             Operation::Getattr { arg } => {
                 let mut fi = fi_fh(arg.fh);
-                let p =
-                    if arg.getattr_flags & FUSE_GETATTR_FH != 0 { fip(&mut fi) } else { ptr::null_mut() };
+                let p = if arg.getattr_flags & FUSE_GETATTR_FH != 0 {
+                    fip(&mut fi)
+                } else {
+                    ptr::null_mut()
+                };
                 let st = self.getattr(ino, p)?;
                 self.reply_attr(h, ino, st);
             }
@@ -496,19 +523,23 @@ impl HlFs {
                 let valid = arg.valid;
                 let mut fi = fi_fh(arg.fh);
                 let fp = if valid & FATTR_FH != 0 { fip(&mut fi) } else { ptr::null_mut() };
-                let path = if fp.is_null() { self.path(ino).map(Some)? } else { self.path_nullok(ino)? };
+                let path =
+                    if fp.is_null() { self.path(ino).map(Some)? } else { self.path_nullok(ino)? };
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                 let st = enc::stat_from_setattr(arg);
                 let mut res = 0;
                 if valid & FATTR_MODE != 0 {
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_chmod(f, p, st.st_mode, fp) };
                 }
                 if res == 0 && valid & (FATTR_UID | FATTR_GID) != 0 {
                     let uid = if valid & FATTR_UID != 0 { st.st_uid } else { u32::MAX };
                     let gid = if valid & FATTR_GID != 0 { st.st_gid } else { u32::MAX };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_chown(f, p, uid, gid, fp) };
                 }
                 if res == 0 && valid & FATTR_SIZE != 0 {
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_truncate(f, p, st.st_size, fp) };
                 }
                 if res == 0 && valid & (FATTR_ATIME | FATTR_MTIME) != 0 {
@@ -523,9 +554,20 @@ impl HlFs {
                         },
                     };
                     let tv = [
-                        t(valid & FATTR_ATIME != 0, valid & FATTR_ATIME_NOW != 0, st.st_atime, st.st_atime_nsec),
-                        t(valid & FATTR_MTIME != 0, valid & FATTR_MTIME_NOW != 0, st.st_mtime, st.st_mtime_nsec),
+                        t(
+                            valid & FATTR_ATIME != 0,
+                            valid & FATTR_ATIME_NOW != 0,
+                            st.st_atime,
+                            st.st_atime_nsec,
+                        ),
+                        t(
+                            valid & FATTR_MTIME != 0,
+                            valid & FATTR_MTIME_NOW != 0,
+                            st.st_mtime,
+                            st.st_mtime_nsec,
+                        ),
                     ];
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_utimens(f, p, tv.as_ptr(), fp) };
                 }
                 if res < 0 {
@@ -537,12 +579,16 @@ impl HlFs {
             Operation::Readlink => {
                 let path = self.path(ino)?;
                 let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
-                let res = unsafe { fs::fuse_fs_readlink(f, path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_readlink(f, path.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+                };
                 if res < 0 {
                     return Err(-res);
                 }
                 let last = buf.len() - 1;
                 buf[last] = 0;
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_readlink(r(h), buf.as_ptr().cast()) };
             }
             Operation::Mknod { arg, name } => {
@@ -554,13 +600,16 @@ impl HlFs {
                         flags: libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY,
                         ..Default::default()
                     };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_create(f, path.as_ptr(), arg.mode, fip(&mut fi)) };
                     if res == 0 {
                         entry = self.lookup_path(ino, name.to_bytes(), &path, ptr::null_mut());
+                        // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                         unsafe { fs::fuse_fs_release(f, path.as_ptr(), fip(&mut fi)) };
                     }
                 }
                 if res == -libc::ENOSYS {
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     res = unsafe { fs::fuse_fs_mknod(f, path.as_ptr(), arg.mode, arg.rdev.into()) };
                     if res == 0 {
                         entry = self.lookup_path(ino, name.to_bytes(), &path, ptr::null_mut());
@@ -573,6 +622,7 @@ impl HlFs {
             }
             Operation::Mkdir { arg, name } => {
                 let path = self.child(ino, name)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_mkdir(f, path.as_ptr(), arg.mode) };
                 if res < 0 {
                     return Err(-res);
@@ -581,6 +631,7 @@ impl HlFs {
             }
             Operation::Symlink { name, link } => {
                 let path = self.child(ino, name)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_symlink(f, link.as_ptr(), path.as_ptr()) };
                 if res < 0 {
                     return Err(-res);
@@ -590,6 +641,7 @@ impl HlFs {
             Operation::Link { arg, name } => {
                 let old = self.path(arg.oldnodeid)?;
                 let path = self.child(ino, name)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_link(f, old.as_ptr(), path.as_ptr()) };
                 if res < 0 {
                     return Err(-res);
@@ -607,6 +659,7 @@ impl HlFs {
                 match open {
                     Some(node) => self.hide(ino, nb, node, &path)?,
                     None => {
+                        // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                         let res = unsafe { fs::fuse_fs_unlink(f, path.as_ptr()) };
                         if res < 0 {
                             return Err(-res);
@@ -618,6 +671,7 @@ impl HlFs {
             }
             Operation::Rmdir { name } => {
                 let path = self.child(ino, name)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_rmdir(f, path.as_ptr()) };
                 if res < 0 {
                     return Err(-res);
@@ -635,6 +689,7 @@ impl HlFs {
                         self.hide(*newdir, new.to_bytes(), node, &to)?;
                     }
                 }
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_rename(f, from.as_ptr(), to.as_ptr(), *flags) };
                 if res < 0 {
                     return Err(-res);
@@ -645,12 +700,14 @@ impl HlFs {
             Operation::Open { arg } => {
                 let path = self.path(ino)?;
                 let mut fi = FileInfo { flags: arg.flags as i32, ..Default::default() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_open(f, path.as_ptr(), fip(&mut fi)) };
                 if res < 0 {
                     return Err(-res);
                 }
                 self.open_flags(ino, &path, &mut fi);
                 self.0.nodes.lock().opened(ino);
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 if unsafe { rep::fuse_reply_open(r(h), fip(&mut fi)) } == -libc::ENOENT {
                     self.do_release(ino, Some(&path), &mut fi);
                 }
@@ -658,6 +715,7 @@ impl HlFs {
             Operation::Create { arg, name } => {
                 let path = self.child(ino, name)?;
                 let mut fi = FileInfo { flags: arg.flags as i32, ..Default::default() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_create(f, path.as_ptr(), arg.mode, fip(&mut fi)) };
                 if res < 0 {
                     return Err(-res);
@@ -666,6 +724,7 @@ impl HlFs {
                     Ok(e) => {
                         self.open_flags(e.ino, &path, &mut fi);
                         self.0.nodes.lock().opened(e.ino);
+                        // SAFETY: a live request, answered once here; the data outlives the call.
                         if unsafe { rep::fuse_reply_create(r(h), &raw const e, fip(&mut fi)) }
                             == -libc::ENOENT
                         {
@@ -674,6 +733,7 @@ impl HlFs {
                         }
                     }
                     Err(e) => {
+                        // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                         unsafe { fs::fuse_fs_release(f, path.as_ptr(), fip(&mut fi)) };
                         return Err(e);
                     }
@@ -687,27 +747,47 @@ impl HlFs {
                 fi.flags = arg.flags as i32;
                 if self.0.ops().read_buf.is_some() {
                     let mut v = ptr::null_mut();
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     let res = unsafe {
-                        fs::fuse_fs_read_buf(f, p, &raw mut v, arg.size as usize, arg.offset as i64, fip(&mut fi))
+                        fs::fuse_fs_read_buf(
+                            f,
+                            p,
+                            &raw mut v,
+                            arg.size as usize,
+                            arg.offset as i64,
+                            fip(&mut fi),
+                        )
                     };
                     if res < 0 {
+                        // SAFETY: the filesystem's read_buf result (or NULL), freed once.
                         unsafe { super::buf::free_bufvec(v) };
                         return Err(-res);
                     }
                     if v.is_null() {
                         return Err(libc::EIO);
                     }
+                    // SAFETY: a live request, answered once here; the data outlives the call.
                     unsafe { rep::fuse_reply_data(r(h), v, 0) };
+                    // SAFETY: the filesystem's read_buf result (or NULL), freed once.
                     unsafe { super::buf::free_bufvec(v) };
                 } else {
                     let mut buf = vec![0u8; arg.size as usize];
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     let res = unsafe {
-                        fs::fuse_fs_read(f, p, buf.as_mut_ptr().cast(), buf.len(), arg.offset as i64, fip(&mut fi))
+                        fs::fuse_fs_read(
+                            f,
+                            p,
+                            buf.as_mut_ptr().cast(),
+                            buf.len(),
+                            arg.offset as i64,
+                            fip(&mut fi),
+                        )
                     };
                     if res < 0 {
                         return Err(-res);
                     }
                     let n = (res as usize).min(buf.len());
+                    // SAFETY: a live request, answered once here; the data outlives the call.
                     unsafe { rep::fuse_reply_buf(r(h), buf.as_ptr().cast(), n) };
                 }
             }
@@ -721,26 +801,47 @@ impl HlFs {
                 fi.lock_owner = arg.lock_owner;
                 fi.flags = arg.flags as i32;
                 let res = if self.0.ops().write_buf.is_some() {
-                    let mut v = super::abi::BufVec1::mem(data.as_ptr().cast_mut().cast(), data.len());
-                    unsafe { fs::fuse_fs_write_buf(f, p, (&raw mut v).cast(), arg.offset as i64, fip(&mut fi)) }
-                } else {
+                    let mut v =
+                        super::abi::BufVec1::mem(data.as_ptr().cast_mut().cast(), data.len());
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     unsafe {
-                        fs::fuse_fs_write(f, p, data.as_ptr().cast(), data.len(), arg.offset as i64, fip(&mut fi))
+                        fs::fuse_fs_write_buf(
+                            f,
+                            p,
+                            (&raw mut v).cast(),
+                            arg.offset as i64,
+                            fip(&mut fi),
+                        )
+                    }
+                } else {
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                    unsafe {
+                        fs::fuse_fs_write(
+                            f,
+                            p,
+                            data.as_ptr().cast(),
+                            data.len(),
+                            arg.offset as i64,
+                            fip(&mut fi),
+                        )
                     }
                 };
                 if res < 0 {
                     return Err(-res);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_write(r(h), res as usize) };
             }
             Operation::Statfs => {
                 let path = self.path(ino).unwrap_or_else(|_| c"/".to_owned());
                 // SAFETY: all-zero is a valid statvfs.
                 let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_statfs(f, path.as_ptr(), &raw mut st) };
                 if res < 0 {
                     return Err(-res);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_statfs(r(h), &raw const st) };
             }
             Operation::Flush { arg } => {
@@ -749,13 +850,16 @@ impl HlFs {
                 let mut fi = fi_fh(arg.fh);
                 fi.bits |= FI_FLUSH;
                 fi.lock_owner = arg.lock_owner;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let mut res = unsafe { fs::fuse_fs_flush(f, p, fip(&mut fi)) };
                 if self.0.ops().lock.is_some() {
                     // SAFETY: all-zero is a valid flock.
                     let mut lk: libc::flock = unsafe { std::mem::zeroed() };
                     lk.l_type = libc::F_UNLCK as i16;
                     lk.l_whence = libc::SEEK_SET as i16;
-                    let lr = unsafe { fs::fuse_fs_lock(f, p, fip(&mut fi), libc::F_SETLK, &raw mut lk) };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                    let lr =
+                        unsafe { fs::fuse_fs_lock(f, p, fip(&mut fi), libc::F_SETLK, &raw mut lk) };
                     if lr != -libc::ENOSYS && res == -libc::ENOSYS {
                         res = 0;
                     }
@@ -779,13 +883,24 @@ impl HlFs {
                 let path = self.path_nullok(ino)?;
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                 let mut fi = fi_fh(arg.fh);
-                let res = unsafe { fs::fuse_fs_fsync(f, p, (arg.fsync_flags & 1) as c_int, fip(&mut fi)) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_fsync(f, p, (arg.fsync_flags & 1) as c_int, fip(&mut fi))
+                };
                 status(h, res);
             }
             Operation::Setxattr { arg, name, value } => {
                 let path = self.path(ino)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe {
-                    fs::fuse_fs_setxattr(f, path.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), arg.flags as c_int)
+                    fs::fuse_fs_setxattr(
+                        f,
+                        path.as_ptr(),
+                        name.as_ptr(),
+                        value.as_ptr().cast(),
+                        value.len(),
+                        arg.flags as c_int,
+                    )
                 };
                 status(h, res);
             }
@@ -794,14 +909,20 @@ impl HlFs {
                 let size = arg.size as usize;
                 let mut buf = vec![0u8; size];
                 let vp = if size == 0 { ptr::null_mut() } else { buf.as_mut_ptr().cast() };
-                let res = unsafe { fs::fuse_fs_getxattr(f, path.as_ptr(), name.as_ptr(), vp, size) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res =
+                    unsafe { fs::fuse_fs_getxattr(f, path.as_ptr(), name.as_ptr(), vp, size) };
                 if res < 0 {
                     return Err(-res);
                 }
                 if size == 0 {
+                    // SAFETY: a live request, answered once here; the data outlives the call.
                     unsafe { rep::fuse_reply_xattr(r(h), res as usize) };
                 } else {
-                    unsafe { rep::fuse_reply_buf(r(h), buf.as_ptr().cast(), (res as usize).min(size)) };
+                    // SAFETY: a live request, answered once here; the data outlives the call.
+                    unsafe {
+                        rep::fuse_reply_buf(r(h), buf.as_ptr().cast(), (res as usize).min(size))
+                    };
                 }
             }
             Operation::Listxattr { arg } => {
@@ -809,24 +930,31 @@ impl HlFs {
                 let size = arg.size as usize;
                 let mut buf = vec![0u8; size];
                 let vp = if size == 0 { ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_listxattr(f, path.as_ptr(), vp, size) };
                 if res < 0 {
                     return Err(-res);
                 }
                 if size == 0 {
+                    // SAFETY: a live request, answered once here; the data outlives the call.
                     unsafe { rep::fuse_reply_xattr(r(h), res as usize) };
                 } else {
-                    unsafe { rep::fuse_reply_buf(r(h), buf.as_ptr().cast(), (res as usize).min(size)) };
+                    // SAFETY: a live request, answered once here; the data outlives the call.
+                    unsafe {
+                        rep::fuse_reply_buf(r(h), buf.as_ptr().cast(), (res as usize).min(size))
+                    };
                 }
             }
             Operation::Removexattr { name } => {
                 let path = self.path(ino)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_removexattr(f, path.as_ptr(), name.as_ptr()) };
                 status(h, res);
             }
             Operation::Opendir { arg } => {
                 let path = self.path(ino)?;
                 let mut fi = FileInfo { flags: arg.flags as i32, ..Default::default() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_opendir(f, path.as_ptr(), fip(&mut fi)) };
                 if res < 0 {
                     return Err(-res);
@@ -836,8 +964,10 @@ impl HlFs {
                 self.0.dirs.lock().insert(id, Arc::new(Mutex::new(dh)));
                 let mut out = fi;
                 out.fh = id;
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 if unsafe { rep::fuse_reply_open(r(h), fip(&mut out)) } == -libc::ENOENT {
                     self.0.dirs.lock().remove(&id);
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     unsafe { fs::fuse_fs_releasedir(f, path.as_ptr(), fip(&mut fi)) };
                 }
             }
@@ -857,6 +987,7 @@ impl HlFs {
                     let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                     let mut fi = fi_fh(dh.fh);
                     let mut fill = Fill { fs: self, dh: &mut dh, plus };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     let res = unsafe {
                         fs::fuse_fs_readdir(
                             f,
@@ -879,14 +1010,26 @@ impl HlFs {
                     let nodeid = dh.nodeid;
                     for (i, e) in dh.entries.iter().enumerate().skip(off as usize) {
                         let room = size - out.len();
-                        match self.encode_entry(nodeid, &e.name, &e.st, e.plus, plus, i as u64 + 1, room) {
+                        match self.encode_entry(
+                            nodeid,
+                            &e.name,
+                            &e.st,
+                            e.plus,
+                            plus,
+                            i as u64 + 1,
+                            room,
+                        ) {
                             Some(b) => out.extend_from_slice(&b),
                             None => break,
                         }
                     }
+                    // SAFETY: a live request, answered once here; the data outlives the call.
                     unsafe { rep::fuse_reply_buf(r(h), out.as_ptr().cast(), out.len()) };
                 } else {
-                    unsafe { rep::fuse_reply_buf(r(h), dh.contents.as_ptr().cast(), dh.contents.len()) };
+                    // SAFETY: a live request, answered once here; the data outlives the call.
+                    unsafe {
+                        rep::fuse_reply_buf(r(h), dh.contents.as_ptr().cast(), dh.contents.len())
+                    };
                 }
             }
             Operation::Releasedir { arg } => {
@@ -894,7 +1037,12 @@ impl HlFs {
                 if let Some(dh) = dh {
                     let path = self.path_nullok(ino).unwrap_or(None);
                     let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
-                    let mut fi = FileInfo { flags: arg.flags as i32, fh: dh.lock().fh, ..Default::default() };
+                    let mut fi = FileInfo {
+                        flags: arg.flags as i32,
+                        fh: dh.lock().fh,
+                        ..Default::default()
+                    };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     unsafe { fs::fuse_fs_releasedir(f, p, fip(&mut fi)) };
                 }
                 err(h, 0);
@@ -904,11 +1052,15 @@ impl HlFs {
                 let path = self.path_nullok(ino)?;
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                 let mut fi = fi_fh(dh.lock().fh);
-                let res = unsafe { fs::fuse_fs_fsyncdir(f, p, (arg.fsync_flags & 1) as c_int, fip(&mut fi)) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_fsyncdir(f, p, (arg.fsync_flags & 1) as c_int, fip(&mut fi))
+                };
                 status(h, res);
             }
             Operation::Access { arg } => {
                 let path = self.path(ino)?;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_access(f, path.as_ptr(), arg.mask as c_int) };
                 status(h, res);
             }
@@ -918,10 +1070,13 @@ impl HlFs {
                 let mut fi = fi_fh(arg.fh);
                 fi.lock_owner = arg.owner;
                 let mut fl = enc::flock_from_wire(&arg.lk);
-                let res = unsafe { fs::fuse_fs_lock(f, p, fip(&mut fi), libc::F_GETLK, &raw mut fl) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res =
+                    unsafe { fs::fuse_fs_lock(f, p, fip(&mut fi), libc::F_GETLK, &raw mut fl) };
                 if res < 0 {
                     return Err(-res);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_lock(r(h), &raw const fl) };
             }
             Operation::Setlk { arg, sleep } => {
@@ -938,10 +1093,12 @@ impl HlFs {
                     if !sleep {
                         op |= libc::LOCK_NB;
                     }
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     unsafe { fs::fuse_fs_flock(f, p, fip(&mut fi), op) }
                 } else {
                     let mut fl = enc::flock_from_wire(&arg.lk);
                     let cmd = if *sleep { libc::F_SETLKW } else { libc::F_SETLK };
+                    // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                     unsafe { fs::fuse_fs_lock(f, p, fip(&mut fi), cmd, &raw mut fl) }
                 };
                 status(h, res);
@@ -949,10 +1106,14 @@ impl HlFs {
             Operation::Bmap { arg } => {
                 let path = self.path(ino)?;
                 let mut idx = arg.block;
-                let res = unsafe { fs::fuse_fs_bmap(f, path.as_ptr(), arg.blocksize as usize, &raw mut idx) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_bmap(f, path.as_ptr(), arg.blocksize as usize, &raw mut idx)
+                };
                 if res < 0 {
                     return Err(-res);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_bmap(r(h), idx) };
             }
             Operation::Ioctl { arg, input } => {
@@ -973,17 +1134,30 @@ impl HlFs {
                 let out_size = arg.out_size as usize;
                 let mut buf = vec![0u8; in_size.max(out_size)];
                 buf[..in_size].copy_from_slice(&input[..in_size]);
-                let data =
-                    if buf.is_empty() { ptr::null_mut() } else { buf.as_mut_ptr().cast::<c_void>() };
+                let data = if buf.is_empty() {
+                    ptr::null_mut()
+                } else {
+                    buf.as_mut_ptr().cast::<c_void>()
+                };
                 let path = self.path_nullok(ino)?;
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe {
-                    fs::fuse_fs_ioctl(f, p, arg.cmd, arg.arg as usize as *mut c_void, fip(&mut fi), arg.flags, data)
+                    fs::fuse_fs_ioctl(
+                        f,
+                        p,
+                        arg.cmd,
+                        arg.arg as usize as *mut c_void,
+                        fip(&mut fi),
+                        arg.flags,
+                        data,
+                    )
                 };
                 if res < 0 {
                     return Err(-res);
                 }
                 let out = if out_size > 0 { buf.as_ptr().cast::<c_void>() } else { ptr::null() };
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_ioctl(r(h), res, out, out_size) };
             }
             Operation::Poll { arg } => {
@@ -993,24 +1167,37 @@ impl HlFs {
                 fi.poll_events = arg.events;
                 let ph = if arg.flags & FUSE_POLL_SCHEDULE_NOTIFY != 0 {
                     let sid = self.0.session.load(Ordering::Acquire);
-                    Box::into_raw(Box::new(super::dispatch::PollHandle { kh: arg.kh, session: sid }))
-                        .cast::<fuse_pollhandle>()
+                    Box::into_raw(Box::new(super::dispatch::PollHandle {
+                        kh: arg.kh,
+                        session: sid,
+                    }))
+                    .cast::<fuse_pollhandle>()
                 } else {
                     ptr::null_mut()
                 };
                 let mut revents: c_uint = 0;
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_poll(f, p, fip(&mut fi), ph, &raw mut revents) };
                 if res < 0 {
                     return Err(-res);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_poll(r(h), revents) };
             }
             Operation::Fallocate { arg } => {
                 let path = self.path_nullok(ino)?;
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                 let mut fi = fi_fh(arg.fh);
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe {
-                    fs::fuse_fs_fallocate(f, p, arg.mode as c_int, arg.offset as i64, arg.length as i64, fip(&mut fi))
+                    fs::fuse_fs_fallocate(
+                        f,
+                        p,
+                        arg.mode as c_int,
+                        arg.offset as i64,
+                        arg.length as i64,
+                        fip(&mut fi),
+                    )
                 };
                 status(h, res);
             }
@@ -1020,6 +1207,7 @@ impl HlFs {
                 let mut fi_in = fi_fh(arg.fh_in);
                 let mut fi_out = fi_fh(arg.fh_out);
                 let len = if *wide { arg.len } else { arg.len.min(0xffff_f000) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe {
                     fs::fuse_fs_copy_file_range(
                         f,
@@ -1036,21 +1224,27 @@ impl HlFs {
                 if res < 0 {
                     return Err(-res as i32);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_write(r(h), res as usize) };
             }
             Operation::Lseek { arg } => {
                 let path = self.path_nullok(ino)?;
                 let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
                 let mut fi = fi_fh(arg.fh);
-                let res = unsafe { fs::fuse_fs_lseek(f, p, arg.offset as i64, arg.whence as c_int, fip(&mut fi)) };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_lseek(f, p, arg.offset as i64, arg.whence as c_int, fip(&mut fi))
+                };
                 if res < 0 {
                     return Err(-res as i32);
                 }
+                // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_lseek(r(h), res) };
             }
             Operation::Syncfs { .. } => {
                 let path = self.path(ino)?;
                 match self.0.ops().syncfs {
+                    // SAFETY: the program's syncfs with a C path alive across the call.
                     Some(op) => status(h, unsafe { op(path.as_ptr()) }),
                     None => return Err(libc::ENOSYS),
                 }

@@ -36,7 +36,11 @@ impl FuseFs {
     ///
     /// # Safety
     /// `op` holds `op_size` readable bytes of a `fuse_operations`.
-    pub unsafe fn from_c(op: *const fuse_operations, op_size: usize, user_data: *mut c_void) -> FuseFs {
+    pub unsafe fn from_c(
+        op: *const fuse_operations,
+        op_size: usize,
+        user_data: *mut c_void,
+    ) -> FuseFs {
         let ours = std::mem::size_of::<fuse_operations>();
         let n = if op_size > ours {
             crate::log::err("fuse: warning: library too old, some operations may not work\n");
@@ -532,6 +536,7 @@ pub unsafe extern "C" fn fuse_fs_init(
     cfg: *mut fuse_config,
 ) {
     crate::ffi_guard!((), {
+        // SAFETY: pointers owned by this frame, alive across the call.
         let Some(f) = (unsafe { fs.cast::<FuseFs>().as_mut() }) else { return };
         if let Some(op) = f.op.init {
             // SAFETY: the program's init with the connection and configuration.

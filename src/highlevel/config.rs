@@ -268,14 +268,18 @@ impl<A: ArgVec> Handler<A, Field> for LibHandler<'_> {
     }
 }
 
+/// Why the library's options were refused (the message has been logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadOptions;
+
 /// Take the library's options out of `input` into `conf`; returns the arguments left for the
 /// session. The error has been logged.
-pub fn parse_lib_args(input: &[Vec<u8>], conf: &mut Config) -> Result<Vec<Vec<u8>>, ()> {
+pub fn parse_lib_args(input: &[Vec<u8>], conf: &mut Config) -> Result<Vec<Vec<u8>>, BadOptions> {
     parse_with(input, LIB_SPECS, conf)
 }
 
 /// Look for `-h`/`--help` only (the 3.0 `fuse_new`); returns the arguments unchanged otherwise.
-pub fn parse_help(input: &[Vec<u8>], conf: &mut Config) -> Result<Vec<Vec<u8>>, ()> {
+pub fn parse_help(input: &[Vec<u8>], conf: &mut Config) -> Result<Vec<Vec<u8>>, BadOptions> {
     parse_with(input, HELP_SPECS, conf)
 }
 
@@ -283,7 +287,7 @@ fn parse_with(
     input: &[Vec<u8>],
     specs: &[OptSpec<'static, Field>],
     conf: &mut Config,
-) -> Result<Vec<Vec<u8>>, ()> {
+) -> Result<Vec<Vec<u8>>, BadOptions> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     match opt::parse(input, specs, &mut LibHandler(conf), &mut out) {
         Ok(()) => Ok(out),
@@ -291,7 +295,7 @@ fn parse_with(
             if let Some(m) = e.message() {
                 crate::log::err(&String::from_utf8_lossy(&m));
             }
-            Err(())
+            Err(BadOptions)
         }
     }
 }

@@ -5,9 +5,9 @@
 //! [`Filesystem`] trait (the C layer implements it over a `fuse_lowlevel_ops` table), and the
 //! transport through [`Channel`] (the device fd, or a program's custom I/O callbacks).
 
+pub mod connopts;
 pub mod init;
 pub mod mt;
-pub mod connopts;
 pub mod opts;
 pub mod req;
 pub mod syncinit;
