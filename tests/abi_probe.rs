@@ -1320,10 +1320,8 @@ fn each_header_compiles_alone() {
 // Debian's example programs
 
 enum Example {
-    /// Uses only the low-level API: must compile against ours.
-    LowLevel,
-    /// Needs a header we do not provide yet (fuse.h).
-    Later(&'static str),
+    /// Uses an API we provide (low-level or high-level): must compile against ours.
+    Provided,
     /// Cannot be compared: fails against Debian's own installed headers.
     NotComparable(&'static str),
     /// Includes no libfuse header at all.
@@ -1339,11 +1337,12 @@ fn example_kind(name: &str) -> Option<Example> {
         | "notify_store_retrieve.c"
         | "passthrough_ll.c"
         | "printcap.c"
-        | "cuse.c" => LowLevel,
+        | "cuse.c" => Provided,
         // Includes only <libfuse_config.h>.
-        "poll_client.c" => LowLevel,
+        "poll_client.c" => Provided,
+        // The high-level API (fuse.h).
         "hello.c" | "invalidate_path.c" | "ioctl.c" | "null.c" | "passthrough.c"
-        | "passthrough_fh.c" | "poll.c" => Later("high-level API (fuse.h)"),
+        | "passthrough_fh.c" | "poll.c" => Provided,
         "hello_ll_uds.c" => {
             NotComparable("includes <fuse_kernel.h>, which Debian does not install")
         }
@@ -1412,10 +1411,9 @@ fn debian_examples_compile_against_ours() {
     let results = parallel_map(&files, |f| {
         (compile(f, &debian_cflags, "debian"), compile(f, &ours_cflags, "ours"))
     });
-    let mut later_now_compile = Vec::new();
     for (f, (control, mine)) in files.iter().zip(results) {
         match example_kind(f) {
-            Some(Example::LowLevel) => {
+            Some(Example::Provided) => {
                 if let Err(e) = control {
                     failures
                         .push(format!("{f}: does not even compile against Debian's headers:\n{e}"));
@@ -1428,22 +1426,9 @@ fn debian_examples_compile_against_ours() {
                     println!("ok: {f}");
                 }
             }
-            Some(Example::Later(why)) => {
-                if control.is_ok() && mine.is_ok() {
-                    later_now_compile.push(format!("{f} ({why})"));
-                } else {
-                    println!("later: {f}: {why}");
-                }
-            }
             Some(Example::NotComparable(why)) => println!("skipped: {f}: {why}"),
             Some(Example::NoFuse) | None => {}
         }
-    }
-    if !later_now_compile.is_empty() {
-        failures.push(format!(
-            "these examples marked for later now compile against ours: make them Example::LowLevel \
-             (required) in tests/abi_probe.rs: {later_now_compile:?}"
-        ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

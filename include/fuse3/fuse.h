@@ -613,6 +613,330 @@ int fuse_main_real_versioned(int argc,
                              void *user_data);
 
 /**
+ * Runs the filesystem's `getattr`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_getattr(struct fuse_fs *fs,
+                    const char *path,
+                    struct stat *buf,
+                    struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `rename`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_rename(struct fuse_fs *fs,
+                   const char *oldpath,
+                   const char *newpath,
+                   unsigned int flags);
+
+/**
+ * Runs the filesystem's `unlink`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_unlink(struct fuse_fs *fs, const char *path);
+
+/**
+ * Runs the filesystem's `rmdir`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_rmdir(struct fuse_fs *fs, const char *path);
+
+/**
+ * Runs the filesystem's `symlink`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_symlink(struct fuse_fs *fs, const char *linkname, const char *path);
+
+/**
+ * Runs the filesystem's `link`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_link(struct fuse_fs *fs, const char *oldpath, const char *newpath);
+
+/**
+ * Runs the filesystem's `release` (0 when it has none).
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_release(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `open` (0 when it has none).
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_open(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `fsync`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_fsync(struct fuse_fs *fs, const char *path, int datasync, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `flush`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_flush(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `opendir` (0 when it has none).
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_opendir(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `fsyncdir`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_fsyncdir(struct fuse_fs *fs, const char *path, int datasync, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `releasedir` (0 when it has none).
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_releasedir(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `create`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_create(struct fuse_fs *fs, const char *path, mode_t mode, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `lock`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_lock(struct fuse_fs *fs,
+                 const char *path,
+                 struct fuse_file_info *fi,
+                 int cmd,
+                 struct flock *lock);
+
+/**
+ * Runs the filesystem's `flock`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_flock(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi, int op);
+
+/**
+ * Runs the filesystem's `chmod`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_chmod(struct fuse_fs *fs, const char *path, mode_t mode, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `chown`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_chown(struct fuse_fs *fs,
+                  const char *path,
+                  uid_t uid,
+                  gid_t gid,
+                  struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `truncate`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_truncate(struct fuse_fs *fs, const char *path, off_t size, struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `utimens`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_utimens(struct fuse_fs *fs,
+                    const char *path,
+                    const struct timespec *tv,
+                    struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `access`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_access(struct fuse_fs *fs, const char *path, int mask);
+
+/**
+ * Runs the filesystem's `readlink`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_readlink(struct fuse_fs *fs, const char *path, char *buf, size_t len);
+
+/**
+ * Runs the filesystem's `mknod`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_mknod(struct fuse_fs *fs, const char *path, mode_t mode, dev_t rdev);
+
+/**
+ * Runs the filesystem's `mkdir`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_mkdir(struct fuse_fs *fs, const char *path, mode_t mode);
+
+/**
+ * Runs the filesystem's `setxattr`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_setxattr(struct fuse_fs *fs,
+                     const char *path,
+                     const char *name,
+                     const char *value,
+                     size_t size,
+                     int flags);
+
+/**
+ * Runs the filesystem's `getxattr`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_getxattr(struct fuse_fs *fs,
+                     const char *path,
+                     const char *name,
+                     char *value,
+                     size_t size);
+
+/**
+ * Runs the filesystem's `listxattr`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_listxattr(struct fuse_fs *fs, const char *path, char *list, size_t size);
+
+/**
+ * Runs the filesystem's `removexattr`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_removexattr(struct fuse_fs *fs, const char *path, const char *name);
+
+/**
+ * Runs the filesystem's `bmap`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_bmap(struct fuse_fs *fs, const char *path, size_t blocksize, uint64_t *idx);
+
+/**
+ * Runs the filesystem's `poll`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_poll(struct fuse_fs *fs,
+                 const char *path,
+                 struct fuse_file_info *fi,
+                 struct fuse_pollhandle *ph,
+                 unsigned int *reventsp);
+
+/**
+ * Runs the filesystem's `fallocate`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_fallocate(struct fuse_fs *fs,
+                      const char *path,
+                      int mode,
+                      off_t offset,
+                      off_t length,
+                      struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `copy_file_range`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+ssize_t fuse_fs_copy_file_range(struct fuse_fs *fs,
+                                const char *path_in,
+                                struct fuse_file_info *fi_in,
+                                off_t off_in,
+                                const char *path_out,
+                                struct fuse_file_info *fi_out,
+                                off_t off_out,
+                                size_t len,
+                                int flags);
+
+/**
+ * Runs the filesystem's `lseek`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+off_t fuse_fs_lseek(struct fuse_fs *fs,
+                    const char *path,
+                    off_t off,
+                    int whence,
+                    struct fuse_file_info *fi);
+
+/**
+ * Runs the filesystem's `statx`.
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
+ */
+int fuse_fs_statx(struct fuse_fs *fs,
+                  const char *path,
+                  int flags,
+                  int mask,
+                  struct statx *stxbuf,
+                  struct fuse_file_info *fi);
+
+/**
  * Runs the filesystem's `readdir` with `filler`.
  *
  * # Safety
@@ -687,6 +1011,23 @@ int fuse_fs_write_buf(struct fuse_fs *fs,
                       off_t off,
                       struct fuse_file_info *fi);
 
+#if !defined(FUSE__API_35)
+/**
+ * Runs the filesystem's `ioctl` (API levels before 35: `cmd` is an int; same ABI).
+ *
+ * # Safety
+ * `fs` is a live `struct fuse_fs`; `data` is what the command needs.
+ */
+int fuse_fs_ioctl(struct fuse_fs *fs,
+                  const char *path,
+                  int cmd,
+                  void *arg,
+                  struct fuse_file_info *fi,
+                  unsigned int flags,
+                  void *data);
+#endif
+
+#if defined(FUSE__API_35)
 /**
  * Runs the filesystem's `ioctl`.
  *
@@ -700,6 +1041,7 @@ int fuse_fs_ioctl(struct fuse_fs *fs,
                   struct fuse_file_info *fi,
                   unsigned int flags,
                   void *data);
+#endif
 
 /**
  * Runs the filesystem's `init` with the connection and configuration; its result becomes

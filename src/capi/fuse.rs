@@ -162,6 +162,20 @@ struct Config314 {
 
 const _: () = assert!(std::mem::size_of::<fuse_config>() == 520);
 const _: () = assert!(std::mem::size_of::<Config314>() == 128);
+// Offsets measured by the ABI probe against Debian 12's 3.14.0 <fuse.h>.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(Config314, auto_cache) == 80);
+    assert!(offset_of!(Config314, no_rofd_flush) == 84);
+    assert!(offset_of!(Config314, ac_attr_timeout_set) == 88);
+    assert!(offset_of!(Config314, ac_attr_timeout) == 96);
+    assert!(offset_of!(Config314, nullpath_ok) == 104);
+    assert!(offset_of!(Config314, modules) == 112);
+    assert!(offset_of!(Config314, debug) == 120);
+    assert!(offset_of!(fuse_config, ac_attr_timeout) == 88);
+    assert!(offset_of!(fuse_config, no_rofd_flush) == 124);
+    assert!(offset_of!(fuse_config, reserved) == 136);
+};
 
 /// Who made the current request, and the filesystem's private data.
 #[repr(C)]

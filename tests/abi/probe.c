@@ -23,6 +23,7 @@
 #define PROBE_CONSTS 0
 #endif
 
+#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <cuse_lowlevel.h>
 

@@ -12,6 +12,7 @@
 #define PROBE_NEW 0
 #endif
 
+#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <cuse_lowlevel.h>
 
