@@ -508,6 +508,10 @@ pub(crate) struct Inner {
     pub session: AtomicUsize,
     pub destroyed: AtomicBool,
     pub cleanup: Mutex<Option<(std::thread::JoinHandle<()>, Arc<AtomicBool>)>>,
+    /// `-o intr`: the thread serving each outstanding request (by handle). A worker removes
+    /// its entry before it leaves the request, under this lock, so a signal sent while holding
+    /// it always reaches a live thread still serving that request.
+    pub intr_threads: Mutex<HashMap<u64, libc::pthread_t>>,
 }
 
 // SAFETY: `fs` points at a FuseFs this Inner owns (freed in Drop); the program's callbacks and
@@ -763,6 +767,35 @@ pub(crate) fn run_init(inner: &Inner, conn: *mut ConnInfo) {
     let mut conf = inner.conf.write();
     // SAFETY: the buffer holds the layout written above, as init left it.
     unsafe { config_from_c(&mut conf, cfg.as_ptr().cast(), pre_317) };
+    if conf.intr {
+        install_intr_handler(conf.intr_signal);
+    }
+}
+
+extern "C" fn intr_handler(_sig: c_int) {
+    // Nothing: the signal only interrupts the blocking call the filesystem is in (EINTR).
+}
+
+/// `-o intr`: make the interrupt signal harmless (it must not kill the process) unless the
+/// program handles it itself, as libfuse does.
+fn install_intr_handler(sig: c_int) {
+    // SAFETY: all-zero is a valid sigaction to read into; sig is the configured signal.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: querying the current disposition only.
+    if unsafe { libc::sigaction(sig, ptr::null(), &raw mut old) } != 0 {
+        return;
+    }
+    if old.sa_sigaction != libc::SIG_DFL {
+        return;
+    }
+    // SAFETY: as above.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = intr_handler as *const () as usize;
+    // SAFETY: sa_mask is ours to clear; the handler does nothing, so it is async-signal-safe.
+    unsafe {
+        libc::sigemptyset(&raw mut sa.sa_mask);
+        libc::sigaction(sig, &raw const sa, ptr::null_mut());
+    }
 }
 
 /// Run the filesystem's `destroy`, once.
@@ -859,6 +892,7 @@ unsafe fn new_fuse(
         session: AtomicUsize::new(0),
         destroyed: AtomicBool::new(false),
         cleanup: Mutex::new(None),
+        intr_threads: Mutex::new(HashMap::new()),
     });
     let se = Session::new(&so, mo, super::image_pre_317(), version, 0);
     se.set_filesystem(Box::new(super::hl_dispatch::HlFs(inner.clone())));

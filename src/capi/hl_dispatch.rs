@@ -421,8 +421,17 @@ impl Filesystem for HlFs {
         super::fuse::run_destroy(&self.0);
     }
 
-    fn interrupt(&self, _hook: InterruptHook, _h: ReqHandle) {
-        // The high-level layer registers no hooks: `fuse_interrupted` reads the request's flag.
+    fn interrupt(&self, _hook: InterruptHook, h: ReqHandle) {
+        // Only with `-o intr` is a hook registered: signal the thread serving the request, so
+        // a blocking call in the filesystem returns EINTR. (`fuse_interrupted()` works without
+        // it: it reads the request's flag.)
+        let sig = self.0.conf.read().intr_signal;
+        let threads = self.0.intr_threads.lock();
+        if let Some(t) = threads.get(&(h.0 as u64)) {
+            // SAFETY: the thread is alive and still serving this request: it removes its entry
+            // under this lock before it moves on.
+            unsafe { libc::pthread_kill(*t, sig) };
+        }
     }
 
     #[allow(clippy::too_many_lines)]
@@ -445,9 +454,20 @@ impl Filesystem for HlFs {
             return;
         }
         let _scope = ContextScope::enter(&self.0, Some(h));
+        let intr = self.0.conf.read().intr;
+        if intr {
+            // SAFETY: pthread_self has no preconditions.
+            let me = unsafe { libc::pthread_self() };
+            self.0.intr_threads.lock().insert(h.0 as u64, me);
+            // Interrupts reach this thread through the session's hook for this request.
+            req::with(h, |d| *d.hook.lock() = Some(InterruptHook { func: 0, data: 0 }));
+        }
         let want_ext = se.want_ext();
         if let Err(e) = self.op(h, ino, request, want_ext) {
             err(h, e);
+        }
+        if intr {
+            self.0.intr_threads.lock().remove(&(h.0 as u64));
         }
     }
 }
