@@ -1,7 +1,8 @@
 //! Real Debian programs, unchanged, mounted on Debian's libfuse and on ours.
 //!
 //! - `squashfuse_ll` (package squashfuse): a read-only low-level filesystem on `fuse_session_loop`;
-//!   the mounted image is compared entry by entry with the tree it was built from.
+//!   the mounted image is compared entry by entry with the tree it was built from. `squashfuse`,
+//!   the same filesystem on the high-level API (`fuse_main`), gets the same checks.
 //! - `fuse-overlayfs` (package fuse-overlayfs): low-level, copy-up and whiteouts; once on its
 //!   default single-threaded loop and once with `-o threaded=1` (`fuse_session_loop_mt@FUSE_3.2`).
 //! - pyfuse3 (package python3-pyfuse3): our in-memory filesystem tests/py/memfs.py, which drives
