@@ -466,3 +466,65 @@ fn intr_option_interrupts_a_blocked_read() {
         assert_eq!((run.0, run.1), (true, true), "{what}: (quick, saw fuse_interrupted) {run:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bad arguments (tests/c/hl_badargs.c)
+
+/// NULL and bad arguments: what libfuse survives gives the same results on ours (help text
+/// wording aside: indented lines are the option lists, in our own words); what libfuse crashes
+/// on is refused by ours with an error.
+#[test]
+fn bad_arguments_are_errors() {
+    let dir = scratch_dir("hl_examples-badargs");
+    let exe = dir.join("hl_badargs");
+    let mut pc = Command::new("pkg-config");
+    pc.args(["--cflags", "--libs", "fuse3"]).env_remove("PKG_CONFIG_PATH");
+    let flags: Vec<String> =
+        run_ok(&mut pc, BUILD_T).unwrap().stdout.split_whitespace().map(String::from).collect();
+    let src = common::repo_root().join("tests/c/hl_badargs.c");
+    let mut cc = Command::new("gcc");
+    cc.args(["-Wall", "-Wextra", "-Werror"]).arg(&src).arg("-o").arg(&exe).args(&flags);
+    run_ok(&mut cc, BUILD_T).unwrap();
+    let lib = target_profile_dir();
+    let run_on = |mode: &str, ours: bool| {
+        let mut c = Command::new(&exe);
+        c.arg(mode);
+        if ours {
+            c.env("LD_LIBRARY_PATH", &lib);
+        } else {
+            c.env_remove("LD_LIBRARY_PATH");
+        }
+        common::run(&mut c, BUILD_T).unwrap()
+    };
+    let keep = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.starts_with("    ") && !l.is_empty() && !l.starts_with("Options for"))
+            .map(String::from)
+            .collect()
+    };
+    let (sys, ours) = (run_on("common", false), run_on("common", true));
+    assert!(sys.ok() && ours.ok(), "system: {sys:?}\nours: {ours:?}");
+    assert!(sys.stdout.contains("fuse_main(no mountpoint) = 2"), "{}", sys.stdout);
+    assert_eq!(keep(&ours.stdout), keep(&sys.stdout), "stdout differs");
+    assert_eq!(ours.stderr, sys.stderr, "stderr differs");
+
+    let r = run_on("ours", true);
+    assert!(r.ok(), "{r:?}");
+    for want in [
+        "fuse_new(NULL args) = NULL",
+        "fuse_new(NULL ops) = NULL",
+        "fuse_mount(NULL) = -1",
+        "fuse_loop(NULL) = -1",
+        "fuse_loop_mt(NULL) = -1",
+        "fuse_invalidate_path(NULL) = -22",
+        "fuse_fs_getattr(NULL fs) = -22",
+        "fuse_fs_new(NULL ops) = NULL",
+        "fuse_getgroups outside a request = -22",
+        "fuse_main(0, NULL) = 1",
+        "fuse_fs_getattr(\"/\") = 0",
+        "fuse_fs_unlink (no op) = -38",
+        "fuse_fs_statfs (default) = 0, bsize 512, namemax 255",
+    ] {
+        assert!(r.stdout.lines().any(|l| l == want), "missing {want:?} in:\n{}", r.stdout);
+    }
+}

@@ -557,10 +557,11 @@ void fuse_stop_cleanup_thread(struct fuse *f);
 int fuse_clean_cache(struct fuse *f);
 
 /**
- * The context of the request this thread serves (zeroes outside of one).
+ * The context of the request (or `init`/`destroy`) this thread serves; NULL outside of one,
+ * as with libfuse.
  *
  * # Safety
- * The pointer is this thread's; use it on this thread only.
+ * The pointer is this thread's, valid while the callback runs; use it on this thread only.
  */
 struct fuse_context *fuse_get_context(void);
 

@@ -214,8 +214,8 @@ pub(crate) fn c_print(text: &str) {
     unsafe { libc::printf(c"%s".as_ptr(), c.as_ptr()) };
 }
 
-const CMDLINE_HELP: &str = "\
-    -h   --help            show this help and exit
+// No `\` line continuation before the first line: it would eat that line's indentation.
+const CMDLINE_HELP: &str = "    -h   --help            show this help and exit
     -V   --version         show version information and exit
     -d   -o debug          log every request (also implies -f)
     -f                     stay in the foreground
@@ -227,8 +227,7 @@ const CMDLINE_HELP: &str = "\
                            (default: 10)
 ";
 
-const LOWLEVEL_HELP: &str = "\
-    -o allow_other         let every user access the filesystem
+const LOWLEVEL_HELP: &str = "    -o allow_other         let every user access the filesystem
     -o allow_root          let root access it as well as the owner
     -o auto_unmount        unmount when the filesystem process ends
     -o io_uring            take requests over FUSE-over-io_uring

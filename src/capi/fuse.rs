@@ -555,26 +555,31 @@ pub(crate) struct Fuse {
 struct Current {
     ctx: UnsafeCell<fuse_context>,
     req: std::cell::Cell<Option<ReqHandle>>,
+    /// Inside a request, `init` or `destroy`: only then is there a context (NULL otherwise,
+    /// as with libfuse).
+    active: std::cell::Cell<bool>,
 }
+
+const NO_CONTEXT: fuse_context = fuse_context {
+    fuse: ptr::null_mut(),
+    uid: 0,
+    gid: 0,
+    pid: 0,
+    private_data: ptr::null_mut(),
+    umask: 0,
+};
 
 thread_local! {
     static CURRENT: Current = const {
         Current {
-            ctx: UnsafeCell::new(fuse_context {
-                fuse: ptr::null_mut(),
-                uid: 0,
-                gid: 0,
-                pid: 0,
-                private_data: ptr::null_mut(),
-                umask: 0,
-            }),
+            ctx: UnsafeCell::new(NO_CONTEXT),
             req: std::cell::Cell::new(None),
+            active: std::cell::Cell::new(false),
         }
     };
 }
 
-/// Sets this thread's `fuse_context` for one request (or for init/destroy); clears the
-/// request on drop.
+/// Sets this thread's `fuse_context` for one request (or for init/destroy); clears it on drop.
 pub(crate) struct ContextScope;
 
 impl ContextScope {
@@ -591,6 +596,7 @@ impl ContextScope {
                 *c.ctx.get() = fuse_context { fuse, uid, gid, pid, private_data, umask };
             }
             c.req.set(req);
+            c.active.set(true);
         });
         ContextScope
     }
@@ -598,7 +604,12 @@ impl ContextScope {
 
 impl Drop for ContextScope {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.req.set(None));
+        CURRENT.with(|c| {
+            c.req.set(None);
+            c.active.set(false);
+            // SAFETY: as in enter; the scope that used it is over.
+            unsafe { *c.ctx.get() = NO_CONTEXT };
+        });
     }
 }
 
@@ -1273,13 +1284,16 @@ pub unsafe extern "C" fn fuse_clean_cache(f: *mut fuse) -> c_int {
 }
 crate::symver!(fuse_clean_cache, "FUSE_3.0");
 
-/// The context of the request this thread serves (zeroes outside of one).
+/// The context of the request (or `init`/`destroy`) this thread serves; NULL outside of one,
+/// as with libfuse.
 ///
 /// # Safety
-/// The pointer is this thread's; use it on this thread only.
+/// The pointer is this thread's, valid while the callback runs; use it on this thread only.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_get_context() -> *mut fuse_context {
-    crate::ffi_guard!(ptr::null_mut(), { CURRENT.with(|c| c.ctx.get()) })
+    crate::ffi_guard!(ptr::null_mut(), {
+        CURRENT.with(|c| if c.active.get() { c.ctx.get() } else { ptr::null_mut() })
+    })
 }
 crate::symver!(fuse_get_context, "FUSE_3.0");
 

@@ -301,21 +301,23 @@ fn parse_with(
 }
 
 /// The user-facing part of the library options, as `fuse_lib_help` prints it.
-pub const LIB_HELP: &str = "    -o kernel_cache        cache files in kernel\n\
-    -o [no]auto_cache      enable caching based on modification times (off)\n\
-    -o no_rofd_flush       disable flushing of read-only fd on close (off)\n\
-    -o umask=M             set file permissions (octal)\n\
-    -o fmask=M             set file permissions (octal)\n\
-    -o dmask=M             set dir  permissions (octal)\n\
-    -o uid=N               set file owner\n\
-    -o gid=N               set file group\n\
-    -o entry_timeout=T     cache timeout for names (1.0s)\n\
-    -o negative_timeout=T  cache timeout for deleted names (0.0s)\n\
-    -o attr_timeout=T      cache timeout for attributes (1.0s)\n\
-    -o ac_attr_timeout=T   auto cache timeout for attributes (attr_timeout)\n\
-    -o noforget            never forget cached inodes\n\
-    -o remember=T          remember cached inodes for T seconds (0s)\n\
-    -o modules=M1[:M2...]  names of modules to push onto filesystem stack\n";
+pub const LIB_HELP: &str = concat!(
+    "    -o kernel_cache        cache files in kernel\n",
+    "    -o [no]auto_cache      enable caching based on modification times (off)\n",
+    "    -o no_rofd_flush       disable flushing of read-only fd on close (off)\n",
+    "    -o umask=M             set file permissions (octal)\n",
+    "    -o fmask=M             set file permissions (octal)\n",
+    "    -o dmask=M             set dir  permissions (octal)\n",
+    "    -o uid=N               set file owner\n",
+    "    -o gid=N               set file group\n",
+    "    -o entry_timeout=T     cache timeout for names (1.0s)\n",
+    "    -o negative_timeout=T  cache timeout for deleted names (0.0s)\n",
+    "    -o attr_timeout=T      cache timeout for attributes (1.0s)\n",
+    "    -o ac_attr_timeout=T   auto cache timeout for attributes (attr_timeout)\n",
+    "    -o noforget            never forget cached inodes\n",
+    "    -o remember=T          remember cached inodes for T seconds (0s)\n",
+    "    -o modules=M1[:M2...]  names of modules to push onto filesystem stack\n",
+);
 
 #[cfg(test)]
 mod tests {
@@ -349,6 +351,13 @@ mod tests {
         assert_eq!(c.auto_cache_timeout(), 3.0);
         let mut c = Config::default();
         assert!(parse_lib_args(&v(&["p", "-oumask=zz"]), &mut c).is_err());
+    }
+
+    #[test]
+    fn help_lines_are_indented() {
+        for line in LIB_HELP.lines() {
+            assert!(line.starts_with("    -o "), "{line:?}");
+        }
     }
 
     #[test]
