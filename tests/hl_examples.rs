@@ -470,9 +470,9 @@ fn intr_option_interrupts_a_blocked_read() {
 // ---------------------------------------------------------------------------------------------
 // Bad arguments (tests/c/hl_badargs.c)
 
-/// NULL and bad arguments: what libfuse survives gives the same results on ours (help text
-/// wording aside: indented lines are the option lists, in our own words); what libfuse crashes
-/// on is refused by ours with an error.
+/// NULL and bad arguments, and the connection-option helpers: what libfuse survives gives the
+/// same results on ours (help text wording aside: indented lines are the option lists, in our
+/// own words); what libfuse crashes on is refused by ours with an error.
 #[test]
 fn bad_arguments_are_errors() {
     let dir = scratch_dir("hl_examples-badargs");
@@ -505,6 +505,11 @@ fn bad_arguments_are_errors() {
     let (sys, ours) = (run_on("common", false), run_on("common", true));
     assert!(sys.ok() && ours.ok(), "system: {sys:?}\nours: {ours:?}");
     assert!(sys.stdout.contains("fuse_main(no mountpoint) = 2"), "{}", sys.stdout);
+    assert!(
+        sys.stdout.contains("applied: max_write 4096, posix locks 0, flock 0, readdirplus 0"),
+        "{}",
+        sys.stdout
+    );
     assert_eq!(keep(&ours.stdout), keep(&sys.stdout), "stdout differs");
     assert_eq!(ours.stderr, sys.stderr, "stderr differs");
 

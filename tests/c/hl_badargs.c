@@ -10,6 +10,7 @@
 #include <fuse.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -44,6 +45,34 @@ static void common(void)
 	       c ? "a context" : "NULL", c ? (unsigned)c->uid : 0, c ? (int)c->pid : 0,
 	       c && c->fuse ? "set" : "NULL");
 	printf("fuse_interrupted outside a request = %d\n", fuse_interrupted());
+
+	/* Connection options out of the command line, applied to a connection's wants. */
+	char o[] = "-o", list[] = "max_write=4096,no_remote_lock,readdirplus=no,fsname=x";
+	char *argv5[] = { prog, o, list, NULL };
+	struct fuse_args a5 = FUSE_ARGS_INIT(3, argv5);
+	struct fuse_conn_info_opts *co = fuse_parse_conn_info_opts(&a5);
+	printf("fuse_parse_conn_info_opts = %s, args left:", co ? "opts" : "NULL");
+	for (int i = 0; i < a5.argc; i++)
+		printf(" %s", a5.argv[i]);
+	printf("\n");
+	struct fuse_conn_info conn;
+	memset(&conn, 0, sizeof(conn));
+	conn.capable = FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_READDIRPLUS;
+	conn.want = conn.capable;
+	if (co)
+		fuse_apply_conn_info_opts(co, &conn);
+	printf("applied: max_write %u, posix locks %d, flock %d, readdirplus %d\n", conn.max_write,
+	       !!(conn.want & FUSE_CAP_POSIX_LOCKS), !!(conn.want & FUSE_CAP_FLOCK_LOCKS),
+	       !!(conn.want & FUSE_CAP_READDIRPLUS));
+	free(co);
+	fuse_opt_free_args(&a5);
+	char bad[] = "-omax_write=lots";
+	char *argv6[] = { prog, bad, NULL };
+	struct fuse_args a6 = FUSE_ARGS_INIT(2, argv6);
+	co = fuse_parse_conn_info_opts(&a6);
+	printf("fuse_parse_conn_info_opts(max_write=lots) = %s\n", co ? "opts" : "NULL");
+	free(co);
+	fuse_opt_free_args(&a6);
 
 	char *argv3[] = { prog, help, NULL };
 	int rc = fuse_main(2, argv3, &some_ops, NULL);
