@@ -1066,8 +1066,10 @@ pub unsafe extern "C" fn fuse_fs_ioctl(
     flags: c_uint,
     data: *mut c_void,
 ) -> c_int {
-    // SAFETY: forwarded contract; an int and an unsigned cmd pass the same way.
-    unsafe { ioctl_common(fs, path, cmd as c_uint, arg, fi, flags, data) }
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: forwarded contract; an int and an unsigned cmd pass the same way.
+        unsafe { ioctl_common(fs, path, cmd as c_uint, arg, fi, flags, data) }
+    })
 }
 
 /// Runs the filesystem's `ioctl`.
@@ -1085,8 +1087,10 @@ pub unsafe extern "C" fn fuse_fs_ioctl(
     flags: c_uint,
     data: *mut c_void,
 ) -> c_int {
-    // SAFETY: forwarded contract.
-    unsafe { ioctl_common(fs, path, cmd, arg, fi, flags, data) }
+    crate::ffi_guard!(-libc::EIO, {
+        // SAFETY: forwarded contract.
+        unsafe { ioctl_common(fs, path, cmd, arg, fi, flags, data) }
+    })
 }
 
 /// # Safety
@@ -1124,7 +1128,7 @@ pub unsafe extern "C" fn fuse_fs_init(
     cfg: *mut fuse_config,
 ) {
     crate::ffi_guard!((), {
-        // SAFETY: pointers owned by this frame, alive across the call.
+        // SAFETY: NULL or a live `struct fuse_fs`, by the contract; only init writes user_data.
         let Some(f) = (unsafe { fs.cast::<FuseFs>().as_mut() }) else { return };
         if let Some(op) = f.op.init {
             // SAFETY: the program's init with the connection and configuration.
