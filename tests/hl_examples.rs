@@ -533,3 +533,80 @@ fn bad_arguments_are_errors() {
         assert!(r.stdout.lines().any(|l| l == want), "missing {want:?} in:\n{}", r.stdout);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Path locks (tests/c/hl_slow_rename.c)
+
+/// A stat of `/a/x` that arrives while `/a` is being renamed (the filesystem has renamed it but
+/// not answered yet) waits for the rename and then succeeds under the new name, as on libfuse
+/// (its path locks); without them the library would pass the old path and get ENOENT.
+#[test]
+fn operations_below_a_directory_wait_for_its_rename() {
+    let src = common::repo_root().join("tests/c/hl_slow_rename.c");
+    let dir = scratch_dir("hl_examples-slow-rename");
+    let ours = target_profile_dir();
+    let runs = parallel_map(
+        &[
+            (Lib::System, Flavour::Deb314),
+            (Lib::Ours, Flavour::Deb314),
+            (Lib::Ours, Flavour::OurHdr),
+        ],
+        |(lib, fl)| {
+            let tag = format!("{}-{}", lib.name(), fl.name());
+            let exe = dir.join(format!("hl_slow_rename-{tag}"));
+            let mut pc = Command::new("pkg-config");
+            pc.args(["--cflags", "--libs", "fuse3"]);
+            match fl {
+                Flavour::Deb314 => pc.env_remove("PKG_CONFIG_PATH"),
+                Flavour::OurHdr => pc.env("PKG_CONFIG_PATH", &ours),
+            };
+            let flags: Vec<String> = run_ok(&mut pc, BUILD_T)
+                .unwrap()
+                .stdout
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            let mut cc = Command::new("gcc");
+            cc.args(["-Wall", "-Wextra", "-Werror"]).arg(&src).arg("-o").arg(&exe).args(&flags);
+            run_ok(&mut cc, BUILD_T).unwrap();
+            let (mnt, data) = (dir.join(format!("mnt-{tag}")), dir.join(format!("data-{tag}")));
+            std::fs::create_dir_all(&mnt).unwrap();
+            let _ = std::fs::remove_dir_all(&data);
+            std::fs::create_dir_all(data.join("a")).unwrap();
+            std::fs::write(data.join("a/x"), b"x").unwrap();
+            let mut cmd = Command::new(&exe);
+            cmd.arg("-f").arg(&mnt);
+            let m =
+                MountGuard::start(&mut cmd, &mnt, *lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
+            let work = mnt.join(data.strip_prefix("/").unwrap());
+            let outcome = with_timeout("slow rename", Duration::from_secs(30), move || {
+                // Look both up first, so the kernel holds their dentries.
+                io(std::fs::metadata(work.join("a/x")))?;
+                let w = work.clone();
+                let renamer =
+                    std::thread::spawn(move || io(std::fs::rename(w.join("a"), w.join("b"))));
+                std::thread::sleep(Duration::from_millis(300));
+                let during = std::fs::metadata(work.join("a/x")).map(|m| m.len());
+                let renamed = renamer.join().unwrap();
+                Ok::<_, String>(format!(
+                    "rename {renamed:?}; stat during it: {}",
+                    match during {
+                        Ok(n) => format!("ok, {n} bytes"),
+                        Err(e) => format!("errno {}", e.raw_os_error().unwrap_or(-1)),
+                    }
+                ))
+            })
+            .unwrap_or_else(|e| Err(format!("hung: {e}")));
+            let (status, o, e) = m.unmount().unwrap_or_else(|e| panic!("{e}"));
+            assert!(status.success(), "{tag}: exit {status}\n{o}{e}");
+            outcome
+        },
+    );
+    assert_eq!(
+        runs[0],
+        Ok("rename Ok(()); stat during it: ok, 1 bytes".to_string()),
+        "reference (Debian's libfuse)"
+    );
+    assert_eq!(runs[1], runs[0], "Debian's headers on ours");
+    assert_eq!(runs[2], runs[0], "our headers on ours");
+}

@@ -501,6 +501,8 @@ pub(crate) struct Inner {
     pub fs: *mut FuseFs,
     pub conf: RwLock<Config>,
     pub nodes: Mutex<NodeTable>,
+    /// Signalled whenever path locks are given back.
+    pub path_cv: parking_lot::Condvar,
     pub dirs: Mutex<HashMap<u64, Arc<Mutex<DirHandle>>>>,
     pub next_dir: AtomicU64,
     /// The `struct fuse` address C sees (for `fuse_context.fuse`).
@@ -897,6 +899,7 @@ unsafe fn new_fuse(
         fs: Box::into_raw(Box::new(fs)),
         conf: RwLock::new(conf),
         nodes: Mutex::new(NodeTable::new(keep)),
+        path_cv: parking_lot::Condvar::new(),
         dirs: Mutex::new(HashMap::new()),
         next_dir: AtomicU64::new(1),
         handle: AtomicUsize::new(0),

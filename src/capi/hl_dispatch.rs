@@ -26,12 +26,39 @@ use super::ll_reply as rep;
 use crate::codec::reply as enc;
 use crate::codec::request::{Operation, Request};
 use crate::highlevel::UNKNOWN_INO;
+use crate::highlevel::nodes::PathLocks;
 use crate::kernel::flags::*;
 use crate::session::req::{self, InterruptHook};
 use crate::session::{Filesystem, Implemented, ReqHandle, Session};
 
 /// The session's filesystem for a `struct fuse`.
 pub struct HlFs(pub(crate) Arc<Inner>);
+
+/// Path locks held for one operation; given back (and waiters woken) on drop.
+struct PathGuard<'a> {
+    inner: &'a Inner,
+    locks: PathLocks,
+}
+
+impl Drop for PathGuard<'_> {
+    fn drop(&mut self) {
+        self.inner.nodes.lock().unlock(&self.locks);
+        self.inner.path_cv.notify_all();
+    }
+}
+
+/// A path whose nodes stay read-locked while it lives.
+struct LockedPath<'a> {
+    path: CString,
+    _guard: PathGuard<'a>,
+}
+
+impl std::ops::Deref for LockedPath<'_> {
+    type Target = CStr;
+    fn deref(&self) -> &CStr {
+        &self.path
+    }
+}
 
 fn r(h: ReqHandle) -> fuse_req_t {
     h.0 as fuse_req_t
@@ -76,12 +103,27 @@ impl HlFs {
         self.0.fs_ptr()
     }
 
-    fn path(&self, ino: u64) -> Result<CString, i32> {
-        cpath(self.0.nodes.lock().path(ino)?)
+    /// Take path locks (waiting while they conflict; the table's mutex is released meanwhile).
+    fn lock_nodes(&self, read: &[u64], write: &[u64]) -> PathGuard<'_> {
+        let mut t = self.0.nodes.lock();
+        loop {
+            if let Some(locks) = t.try_lock(read, write) {
+                return PathGuard { inner: &self.0, locks };
+            }
+            self.0.path_cv.wait(&mut t);
+        }
+    }
+
+    /// The path of `ino`, read-locked (with its ancestors) until the result is dropped: a
+    /// rename or unlink of any of them waits for the operation to finish.
+    fn path(&self, ino: u64) -> Result<LockedPath<'_>, i32> {
+        let guard = self.lock_nodes(&[ino], &[]);
+        let path = cpath(self.0.nodes.lock().path(ino)?)?;
+        Ok(LockedPath { path, _guard: guard })
     }
 
     /// A path for an operation on an open file: with `nullpath_ok`, NULL when it has none.
-    fn path_nullok(&self, ino: u64) -> Result<Option<CString>, i32> {
+    fn path_nullok(&self, ino: u64) -> Result<Option<LockedPath<'_>>, i32> {
         match self.path(ino) {
             Ok(p) => Ok(Some(p)),
             Err(e) if self.0.conf.read().nullpath_ok => {
@@ -92,8 +134,32 @@ impl HlFs {
         }
     }
 
-    fn child(&self, parent: u64, name: &CStr) -> Result<CString, i32> {
-        cpath(self.0.nodes.lock().child_path(parent, name.to_bytes())?)
+    /// The path of `name` in `parent`, the parent read-locked (creating, looking up).
+    fn child(&self, parent: u64, name: &CStr) -> Result<LockedPath<'_>, i32> {
+        let guard = self.lock_nodes(&[parent], &[]);
+        let path = cpath(self.0.nodes.lock().child_path(parent, name.to_bytes())?)?;
+        Ok(LockedPath { path, _guard: guard })
+    }
+
+    /// Paths for a change of names (unlink, rmdir, rename): the parents read-locked and the
+    /// named nodes (if known) write-locked, so nothing runs on them meanwhile.
+    fn paths_for_change(
+        &self,
+        names: &[(u64, &CStr)],
+    ) -> Result<(Vec<CString>, PathGuard<'_>), i32> {
+        let targets: Vec<u64> = {
+            let t = self.0.nodes.lock();
+            names.iter().filter_map(|(d, n)| t.find(*d, n.to_bytes())).collect()
+        };
+        let parents: Vec<u64> = names.iter().map(|(d, _)| *d).collect();
+        let guard = self.lock_nodes(&parents, &targets);
+        let t = self.0.nodes.lock();
+        let paths = names
+            .iter()
+            .map(|(d, n)| t.child_path(*d, n.to_bytes()).and_then(cpath))
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(t);
+        Ok((paths, guard))
     }
 
     /// getattr `path`, count a lookup of `name` in `parent`, and build the entry to answer.
@@ -670,7 +736,8 @@ impl HlFs {
             }
             Operation::Unlink { name } => {
                 let nb = name.to_bytes();
-                let path = self.child(ino, name)?;
+                let (mut paths, _locks) = self.paths_for_change(&[(ino, name)])?;
+                let path = paths.remove(0);
                 let open = if self.0.conf.read().hard_remove {
                     None
                 } else {
@@ -690,7 +757,8 @@ impl HlFs {
                 err(h, 0);
             }
             Operation::Rmdir { name } => {
-                let path = self.child(ino, name)?;
+                let (mut paths, _locks) = self.paths_for_change(&[(ino, name)])?;
+                let path = paths.remove(0);
                 // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
                 let res = unsafe { fs::fuse_fs_rmdir(f, path.as_ptr()) };
                 if res < 0 {
@@ -700,8 +768,9 @@ impl HlFs {
                 err(h, 0);
             }
             Operation::Rename { newdir, flags, old, new } => {
-                let from = self.child(ino, old)?;
-                let to = self.child(*newdir, new)?;
+                let (mut paths, _locks) = self.paths_for_change(&[(ino, old), (*newdir, new)])?;
+                let to = paths.pop().ok_or(libc::EIO)?;
+                let from = paths.pop().ok_or(libc::EIO)?;
                 let exchange = *flags & libc::RENAME_EXCHANGE != 0;
                 if !exchange && !self.0.conf.read().hard_remove {
                     let open = self.0.nodes.lock().is_open(*newdir, new.to_bytes());
@@ -853,7 +922,8 @@ impl HlFs {
                 unsafe { rep::fuse_reply_write(r(h), res as usize) };
             }
             Operation::Statfs => {
-                let path = self.path(ino).unwrap_or_else(|_| c"/".to_owned());
+                let locked = self.path(ino).ok();
+                let path: &CStr = locked.as_deref().unwrap_or(c"/");
                 // SAFETY: all-zero is a valid statvfs.
                 let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
                 // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.

@@ -23,6 +23,17 @@ struct Node {
     hidden: bool,
     /// `auto_cache`: the mtime and size seen at the last open, and when.
     cache_stamp: Option<(i64, i64, i64)>,
+    /// Path locks: operations running on a path below (or at) this node.
+    readers: u32,
+    /// Path locks: a rename, unlink or rmdir of this node is running.
+    writer: bool,
+}
+
+/// Locks taken by [`NodeTable::try_lock`], to give back with [`NodeTable::unlock`].
+#[derive(Debug, Default)]
+pub struct PathLocks {
+    reads: Vec<u64>,
+    writes: Vec<u64>,
 }
 
 /// The table. Callers keep it behind one lock and never hold that across a callback.
@@ -50,6 +61,8 @@ impl NodeTable {
                 open_count: 0,
                 hidden: false,
                 cache_stamp: None,
+                readers: 0,
+                writer: false,
             },
         );
         NodeTable {
@@ -113,6 +126,8 @@ impl NodeTable {
                 open_count: 0,
                 hidden: false,
                 cache_stamp: None,
+                readers: 0,
+                writer: false,
             },
         );
         self.names.insert((parent, name.to_vec()), ino);
@@ -126,7 +141,12 @@ impl NodeTable {
         }
         let Some(node) = self.nodes.get_mut(&ino) else { return };
         node.nlookup = node.nlookup.saturating_sub(n);
-        if node.nlookup == 0 && node.open_count == 0 && !self.keep_forgotten {
+        if node.nlookup == 0
+            && node.open_count == 0
+            && node.readers == 0
+            && !node.writer
+            && !self.keep_forgotten
+        {
             let node = self.nodes.remove(&ino).expect("present");
             if let Some(key) = node.link {
                 if self.names.get(&key) == Some(&ino) {
@@ -181,6 +201,87 @@ impl NodeTable {
         Some(cur)
     }
 
+    /// The nodes from `ino` up to the root (just `ino` when it has no name).
+    fn chain(&self, ino: u64) -> Vec<u64> {
+        let mut out = vec![ino];
+        let mut cur = ino;
+        while let Some((parent, _)) = self.nodes.get(&cur).and_then(|n| n.link.as_ref()) {
+            if out.contains(parent) {
+                break;
+            }
+            out.push(*parent);
+            cur = *parent;
+        }
+        out
+    }
+
+    /// Path locks, as libfuse's tree lock: an operation read-locks the nodes of its paths (each
+    /// with its ancestors); a rename, unlink or rmdir write-locks the nodes whose names it
+    /// changes. A write lock waits for the node's readers; a read lock waits for writers on
+    /// its chain. Taken all at once or not at all (so no lock is held while waiting): `None`
+    /// means "wait and try again". Nodes not in the table are skipped.
+    pub fn try_lock(&mut self, read: &[u64], write: &[u64]) -> Option<PathLocks> {
+        let write: Vec<u64> =
+            write.iter().copied().filter(|i| self.nodes.contains_key(i)).collect();
+        let mut reads: Vec<u64> = Vec::new();
+        for &r in read {
+            for i in self.chain(r) {
+                if self.nodes.contains_key(&i) && !write.contains(&i) && !reads.contains(&i) {
+                    reads.push(i);
+                }
+            }
+        }
+        let free_for_read = reads.iter().all(|i| !self.nodes[i].writer);
+        let free_for_write =
+            write.iter().all(|i| !self.nodes[i].writer && self.nodes[i].readers == 0);
+        if !free_for_read || !free_for_write {
+            return None;
+        }
+        for i in &reads {
+            self.nodes.get_mut(i).expect("checked").readers += 1;
+        }
+        for i in &write {
+            self.nodes.get_mut(i).expect("checked").writer = true;
+        }
+        Some(PathLocks { reads, writes: write })
+    }
+
+    /// Give back what [`NodeTable::try_lock`] took.
+    pub fn unlock(&mut self, locks: &PathLocks) {
+        for i in &locks.reads {
+            if let Some(n) = self.nodes.get_mut(i) {
+                n.readers = n.readers.saturating_sub(1);
+            }
+        }
+        for i in &locks.writes {
+            if let Some(n) = self.nodes.get_mut(i) {
+                n.writer = false;
+            }
+        }
+        for i in locks.reads.iter().chain(&locks.writes) {
+            self.drop_if_unused(*i);
+        }
+    }
+
+    /// Remove `ino` if nothing holds it any more (lookups, opens, path locks).
+    fn drop_if_unused(&mut self, ino: u64) {
+        let Some(n) = self.nodes.get(&ino) else { return };
+        if ino != ROOT
+            && n.nlookup == 0
+            && n.open_count == 0
+            && n.readers == 0
+            && !n.writer
+            && !self.keep_forgotten
+        {
+            let node = self.nodes.remove(&ino).expect("present");
+            if let Some(key) = node.link {
+                if self.names.get(&key) == Some(&ino) {
+                    self.names.remove(&key);
+                }
+            }
+        }
+    }
+
     /// The parent of `ino`, if it has a name.
     pub fn parent_of(&self, ino: u64) -> Option<u64> {
         self.nodes.get(&ino)?.link.as_ref().map(|(p, _)| *p)
@@ -218,7 +319,13 @@ impl NodeTable {
             node.hidden = false;
         }
         if let Some(node) = self.nodes.get(&ino) {
-            if node.nlookup == 0 && node.open_count == 0 && !self.keep_forgotten && ino != ROOT {
+            if node.nlookup == 0
+                && node.open_count == 0
+                && node.readers == 0
+                && !node.writer
+                && !self.keep_forgotten
+                && ino != ROOT
+            {
                 self.nodes.remove(&ino);
             }
         }
@@ -331,8 +438,8 @@ impl NodeTable {
             }
             return p;
         }
-        if n.open_count == 0 && n.nlookup == 0 && n.link.is_none() && !self.keep_forgotten {
-            self.nodes.remove(&ino);
+        if n.open_count == 0 && n.nlookup == 0 {
+            self.drop_if_unused(ino);
         }
         None
     }
@@ -351,7 +458,9 @@ impl NodeTable {
         let dead: Vec<u64> = self
             .nodes
             .iter()
-            .filter(|(i, n)| **i != ROOT && n.nlookup == 0 && n.open_count == 0)
+            .filter(|(i, n)| {
+                **i != ROOT && n.nlookup == 0 && n.open_count == 0 && n.readers == 0 && !n.writer
+            })
             .map(|(i, _)| *i)
             .collect();
         for ino in &dead {
@@ -452,6 +561,46 @@ mod tests {
         want.extend_from_slice(&hidden);
         assert_eq!(t.set_hidden(f), Some(want));
         assert_eq!(t.find(ROOT, &hidden), None);
+    }
+
+    #[test]
+    fn path_locks_order_renames_after_operations_below() {
+        let mut t = NodeTable::new(false);
+        let (a, _) = t.lookup(ROOT, b"a");
+        let (x, _) = t.lookup(a, b"x");
+        let (b, _) = t.lookup(ROOT, b"b");
+        // An operation on /a/x read-locks x, a and the root.
+        let op = t.try_lock(&[x], &[]).unwrap();
+        // Renaming /a waits for it; an operation on /b does not.
+        assert!(t.try_lock(&[ROOT], &[a]).is_none());
+        let other = t.try_lock(&[b], &[]).unwrap();
+        t.unlock(&op);
+        let rename = t.try_lock(&[ROOT], &[a]).unwrap();
+        // While the rename runs, operations below /a wait; the root is only read-locked.
+        assert!(t.try_lock(&[x], &[]).is_none());
+        assert!(t.try_lock(&[b], &[]).is_some());
+        t.unlock(&rename);
+        t.unlock(&other);
+        assert!(t.try_lock(&[x], &[]).is_some());
+        // A node both read (as an ancestor) and written is only written: no self-deadlock.
+        let (y, _) = t.lookup(a, b"y");
+        assert!(t.try_lock(&[y], &[ROOT]).is_none(), "the root is read-locked above");
+        let mut u = NodeTable::new(false);
+        let (c, _) = u.lookup(ROOT, b"c");
+        let (d, _) = u.lookup(c, b"d");
+        assert!(u.try_lock(&[d], &[c]).is_some());
+    }
+
+    #[test]
+    fn a_forgotten_node_stays_while_locked() {
+        let mut t = NodeTable::new(false);
+        let (a, _) = t.lookup(ROOT, b"a");
+        let l = t.try_lock(&[a], &[]).unwrap();
+        t.remove_name(ROOT, b"a");
+        t.forget(a, 1);
+        assert!(t.contains(a));
+        t.unlock(&l);
+        assert!(!t.contains(a));
     }
 
     #[test]
