@@ -5,7 +5,7 @@
 //! - [`config`]: `struct fuse_config` as Rust, and the library options (`-o kernel_cache`, ...)
 //!   parsed from the command line;
 //! - [`nodes`]: the node table (inode <-> parent and name, lookup counts, generations, open
-//!   counts, hidden names for files unlinked while open) and path building.
+//!   counts, hidden names for files unlinked while open), path building and path locks.
 //!
 //! The C surface (`src/capi/fuse.rs`, `hl_dispatch.rs`, `hl_fs.rs`) calls the program's
 //! operations with the paths built here. The table's lock is held only while the table is read

@@ -4,6 +4,10 @@
 //! them back, and a node leaves the table when its count reaches zero (never with `noforget`).
 //! A node whose name went away (unlink, rename over it) stays, nameless, until forgotten: the
 //! kernel may still use its number, and building its path then fails with ENOENT.
+//!
+//! Path locks keep paths true while a callback uses them: an operation read-locks the nodes of
+//! its path, a change of names write-locks the nodes it renames or removes (see
+//! [`NodeTable::try_lock`]). They are counts in the nodes, not a lock of the table.
 
 use std::collections::HashMap;
 
