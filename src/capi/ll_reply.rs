@@ -667,10 +667,15 @@ crate::symver!(fuse_reply_statx, "FUSE_3.18");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_req_userdata(req: fuse_req_t) -> *mut c_void {
     crate::ffi_guard!(ptr::null_mut(), {
-        peek(req, |se, _| se.userdata as *mut c_void).unwrap_or_else(|| {
-            refused("fuse_req_userdata");
-            ptr::null_mut()
-        })
+        // Called by most filesystems in every operation: one table lookup.
+        match req::with(handle(req), |d| d.session) {
+            // SAFETY: the request is in the table, so its session is alive.
+            Some(sess) => unsafe { &*(sess as *const Session) }.userdata as *mut c_void,
+            None => {
+                refused("fuse_req_userdata");
+                ptr::null_mut()
+            }
+        }
     })
 }
 crate::symver!(fuse_req_userdata, "FUSE_3.0");
