@@ -19,6 +19,8 @@ The program must run in the foreground and show {src} at {mnt}.
   --file-mib N     size of the sequential/random-read file (default 256)
   --out DIR        also write DIR/results.md, DIR/results.csv and DIR/raw.csv
   --work-parent D  where the scratch directory (tmpfs source, mountpoint) goes (default /tmp)
+  --set NAME       which daemon variants to run: default (passthrough_ll: multithreaded, -s,
+                   clone_fd) or splice (a program taking --nosplice: spliced vs copied replies)
 ";
 
 /// The default arguments: Debian's passthrough_ll with no caching, so every request reaches
@@ -42,6 +44,8 @@ pub struct Config {
     pub out: Option<PathBuf>,
     pub work_parent: PathBuf,
     pub quick: bool,
+    /// The variant set (plan::SETS).
+    pub set: String,
 }
 
 pub enum Parsed {
@@ -59,6 +63,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     let mut out = None;
     let mut work_parent = PathBuf::from("/tmp");
     let mut prog_args = None;
+    let mut set = String::from("default");
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -72,12 +77,14 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
             "--file-mib" => file_mib = Some(number::<u64>("--file-mib", &value("--file-mib")?)?),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--work-parent" => work_parent = PathBuf::from(value("--work-parent")?),
+            "--set" => set = value("--set")?,
             "--" => {
                 prog_args = Some(it.by_ref().collect::<Vec<_>>());
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    crate::plan::variants_for(&set)?;
     let program = program.ok_or("--program is required")?;
     let lib_dir = lib_dir.ok_or("--lib-dir is required")?;
     let lib_dir =
@@ -104,6 +111,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         out,
         work_parent,
         quick,
+        set,
     }))
 }
 

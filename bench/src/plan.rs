@@ -66,6 +66,30 @@ pub struct Variant {
     pub loads: Vec<Load>,
 }
 
+/// The variant sets `--set` chooses from.
+pub const SETS: [&str; 2] = ["default", "splice"];
+
+/// The variants of set `name` (see [`SETS`]).
+pub fn variants_for(name: &str) -> Result<Vec<Variant>, String> {
+    match name {
+        "default" => Ok(variants()),
+        "splice" => Ok(splice_variants()),
+        other => Err(format!("unknown variant set `{other}` (known: {})", SETS.join(", "))),
+    }
+}
+
+/// For a program that answers reads with file-descriptor buffers and asks for
+/// FUSE_CAP_SPLICE_WRITE unless given `--nosplice` (libfuse's passthrough_hp): the same
+/// workloads with replies spliced and copied.
+pub fn splice_variants() -> Vec<Variant> {
+    use Load::*;
+    let loads = vec![SeqRead, RandRead { threads: 8 }];
+    vec![
+        Variant { name: "splice", extra_args: &[], loads: loads.clone() },
+        Variant { name: "copy", extra_args: &["--nosplice"], loads },
+    ]
+}
+
 /// The variants a round runs, in order. The first one also gives the mount and unmount latency
 /// and the daemon's RSS.
 pub fn variants() -> Vec<Variant> {

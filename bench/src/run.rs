@@ -16,7 +16,7 @@ use crate::workdir::{Workdir, stopped};
 const GRACE: Duration = Duration::from_secs(60);
 
 pub fn run(cfg: &Config) -> Result<Results, String> {
-    let variants = plan::variants();
+    let variants = plan::variants_for(&cfg.set)?;
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
     let mut mapped = [String::new(), String::new()];
@@ -24,8 +24,8 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         eprintln!("ferrofuse-bench: round {}/{}", round + 1, cfg.rounds);
         tmpfs_round(cfg, &variants, &wd, round, &mut samples)?;
         let mut order = Order { round, slot: 0 };
-        for v in &variants {
-            variant_round(cfg, v, &mut order, &wd, &mut samples, &mut mapped)?;
+        for (i, v) in variants.iter().enumerate() {
+            variant_round(cfg, v, i == 0, &mut order, &wd, &mut samples, &mut mapped)?;
         }
     }
     let [mapped_libfuse, mapped_ours] = mapped;
@@ -102,16 +102,16 @@ impl Order {
 
 /// Mount the program with variant `v` on both libraries (each on its own mountpoint), run
 /// each workload on one then the other, so a pair is measured seconds apart; unmount both.
-/// The default variant also records mount and unmount latency and the daemons' peak RSS.
+/// The first variant also records mount and unmount latency and the daemons' peak RSS.
 fn variant_round(
     cfg: &Config,
     v: &Variant,
+    first: bool,
     order: &mut Order,
     wd: &Workdir,
     samples: &mut Vec<Sample>,
     mapped: &mut [String; 2],
 ) -> Result<(), String> {
-    let first = v.name.is_empty();
     let round = order.round;
     let sample = |lib: Lib, key: String, value: f64, ops: u64, cpu: Option<f64>| Sample {
         round,

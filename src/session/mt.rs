@@ -75,17 +75,14 @@ fn start_worker(sh: &Arc<Shared>, st: &mut State) {
     let s2 = Arc::clone(sh);
     let reading = Arc::new(AtomicBool::new(false));
     let r2 = Arc::clone(&reading);
-    let (tx, rx) = std::sync::mpsc::channel();
     st.workers += 1;
     st.avail += 1;
-    let spawned = std::thread::Builder::new().name("fuse-worker".into()).spawn(move || {
-        let _ = tx.send(crate::sys::current_thread());
-        worker(&s2, &r2)
-    });
+    // Not waiting for the new thread to run: the caller is a worker holding a request.
+    let spawned =
+        std::thread::Builder::new().name("fuse-worker".into()).spawn(move || worker(&s2, &r2));
     match spawned {
         Ok(handle) => {
-            // The worker sends its id first thing; a worker that could not would be gone.
-            let thread = rx.recv().unwrap_or(0);
+            let thread = std::os::unix::thread::JoinHandleExt::as_pthread_t(&handle);
             st.handles.push(Worker { handle, thread, reading });
         }
         Err(e) => {
