@@ -112,7 +112,13 @@ pub fn variants() -> Vec<Variant> {
         Variant {
             name: "-s",
             extra_args: &["-s"],
-            loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
+            loads: vec![
+                Stat { threads: 8 },
+                CreateUnlink,
+                SeqRead,
+                RandRead { threads: 2 },
+                RandRead { threads: 8 },
+            ],
         },
         Variant {
             name: "clone_fd",
@@ -120,6 +126,56 @@ pub fn variants() -> Vec<Variant> {
             loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
         },
     ]
+}
+
+/// A ratio between two rows' medians, printed under the table: `num` over `den`, each a row key
+/// and whose numbers (`true`: ours, `false`: libfuse).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub label: &'static str,
+    pub num: (String, bool),
+    pub den: (String, bool),
+}
+
+/// The cross-row ratios of set `name`.
+pub fn comparisons(name: &str) -> Vec<Comparison> {
+    let c = |label, num: (&str, bool), den: (&str, bool)| Comparison {
+        label,
+        num: (num.0.to_string(), num.1),
+        den: (den.0.to_string(), den.1),
+    };
+    match name {
+        "default" => vec![
+            c(
+                "sequential read: ours multithreaded / libfuse single-threaded (-s)",
+                ("seq-read-1m", true),
+                ("seq-read-1m/-s", false),
+            ),
+            c(
+                "create+unlink: ours multithreaded / libfuse single-threaded (-s)",
+                ("create-unlink", true),
+                ("create-unlink/-s", false),
+            ),
+        ],
+        "splice" => vec![
+            c(
+                "sequential read: ours spliced / ours copied (--nosplice)",
+                ("seq-read-1m/splice", true),
+                ("seq-read-1m/copy", true),
+            ),
+            c(
+                "random 4K read, 8 threads: ours spliced / ours copied",
+                ("rand-read-4k-8t/splice", true),
+                ("rand-read-4k-8t/copy", true),
+            ),
+            c(
+                "sequential read: libfuse spliced / libfuse copied (reference)",
+                ("seq-read-1m/splice", false),
+                ("seq-read-1m/copy", false),
+            ),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// Which way a row's numbers are better.

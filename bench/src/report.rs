@@ -56,6 +56,7 @@ pub struct Results {
     pub meta: Meta,
     pub rows: Vec<Row>,
     pub samples: Vec<Sample>,
+    pub comparisons: Vec<crate::plan::Comparison>,
 }
 
 /// A row's medians and ratios.
@@ -163,6 +164,18 @@ pub fn markdown(r: &Results) -> String {
             num(x.cpu_ours),
             ratio_str(x.cpu_ratio()),
         );
+    }
+    let sums = summarize(r);
+    if !r.comparisons.is_empty() {
+        let _ = writeln!(s);
+        for c in &r.comparisons {
+            let pick = |(key, ours): &(String, bool)| {
+                sums.iter()
+                    .find(|x| &x.row.key == key)
+                    .and_then(|x| if *ours { x.ours } else { x.libfuse })
+            };
+            let _ = writeln!(s, "- {}: {}", c.label, ratio_str(ratio(pick(&c.num), pick(&c.den))));
+        }
     }
     let _ = writeln!(s);
     let _ = writeln!(

@@ -49,7 +49,12 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         quick: cfg.quick,
     };
     drop(wd);
-    Ok(Results { meta, rows: plan::rows(&variants), samples })
+    Ok(Results {
+        meta,
+        rows: plan::rows(&variants),
+        samples,
+        comparisons: plan::comparisons(&cfg.set),
+    })
 }
 
 /// The physical limit: each distinct workload once on the tmpfs source, no FUSE.
