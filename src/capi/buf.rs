@@ -335,6 +335,17 @@ pub unsafe fn with_gathered<R>(
 ) -> R {
     // SAFETY: the caller's contract.
     let total = unsafe { buf_size(srcv) }.min(1 << 30);
+    // Inside a loop's request processing, the receive buffer's unused tail is free memory.
+    let mut f = Some(f);
+    let in_place = crate::session::spare_reply_buffer(total, |buf| {
+        // SAFETY: forwarded contract; `buf` has at least `total` bytes.
+        let r = unsafe { gather_into(srcv, &mut buf[..total]) };
+        (f.take().expect("called once"))(r.map(|n| &buf[..n]))
+    });
+    if let Some(r) = in_place {
+        return r;
+    }
+    let f = f.expect("not called");
     SCRATCH.with(|cell| {
         let mut own = None;
         let mut kept = cell.try_borrow_mut().ok().filter(|_| total <= SCRATCH_KEEP);

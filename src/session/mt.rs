@@ -154,7 +154,7 @@ fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
                 start_worker(sh, &mut st);
             }
         }
-        se.process(&buf[..len], if own.is_some() { fd } else { -1 });
+        se.process_in_place(&mut buf, len, if own.is_some() { fd } else { -1 });
         let mut st = sh.state.lock();
         if !is_forget {
             st.avail += 1;
