@@ -207,6 +207,19 @@ fn short(trace: &str) -> String {
     trace.lines().take(40).map(|l| format!("{}\n", &l[..l.len().min(160)])).collect()
 }
 
+impl Seen {
+    /// Every 1 MiB reply was written by copying (at least `n` of them), none spliced.
+    fn assert_copied(&self, tag: &str, n: usize) {
+        assert!(
+            self.spliced == 0 && self.written >= n,
+            "{tag}: expected copies, saw {} spliced and {} written:\n{}",
+            self.spliced,
+            self.written,
+            short(&self.trace)
+        );
+    }
+}
+
 #[test]
 fn one_mib_read_replies_move_through_a_pipe() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -240,14 +253,7 @@ fn without_the_capability_replies_are_copied() {
     let _limit = PipeMax::set(4 * MIB);
     let [(debian, _), (ours_bin, _)] = binaries();
     for (bin, tag) in [(debian, "nosplice-so3"), (ours_bin, "nosplice-so4")] {
-        let seen = read_through(bin, Lib::Ours, &["--nosplice"], tag, 2);
-        assert!(
-            seen.spliced == 0 && seen.written >= 2,
-            "{tag}: expected plain writes, saw {} spliced and {} written:\n{}",
-            seen.spliced,
-            seen.written,
-            short(&seen.trace)
-        );
+        read_through(bin, Lib::Ours, &["--nosplice"], tag, 2).assert_copied(tag, 2);
     }
 }
 
@@ -259,14 +265,7 @@ fn refused_splice_falls_back_to_copying() {
     {
         let _limit = PipeMax::set(MIB);
         let reference = read_through(debian, Lib::System, &[], "small-pipe-ref", 2);
-        let seen = read_through(ours_bin, Lib::Ours, &[], "small-pipe", 2);
-        assert!(
-            seen.spliced == 0 && seen.written >= 2,
-            "small pipe: expected copies, saw {} spliced and {} written:\n{}",
-            seen.spliced,
-            seen.written,
-            short(&seen.trace)
-        );
+        read_through(ours_bin, Lib::Ours, &[], "small-pipe", 2).assert_copied("small pipe", 2);
         assert!(reference.spliced == 0, "Debian's libfuse spliced with a 1 MiB pipe limit?");
     }
     // An O_DIRECT backing file: splice works from it on this kernel (as on Debian's libfuse),
@@ -285,14 +284,8 @@ fn refused_splice_falls_back_to_copying() {
             seen.spliced,
             seen.written
         );
-        let copied =
-            read_through(bin, Lib::Ours, &["--odirect", "--nosplice"], &format!("{tag}-copy"), 2);
-        assert!(
-            copied.spliced == 0 && copied.written >= 2,
-            "{tag}: expected copies, saw {} spliced and {} written:\n{}",
-            copied.spliced,
-            copied.written,
-            short(&copied.trace)
-        );
+        let copy_tag = format!("{tag}-copy");
+        read_through(bin, Lib::Ours, &["--odirect", "--nosplice"], &copy_tag, 2)
+            .assert_copied(&copy_tag, 2);
     }
 }
