@@ -46,10 +46,17 @@ pub struct Meta {
     pub rounds: usize,
     pub duration_s: f64,
     pub file_mib: u64,
-    pub program: String,
-    pub mapped_libfuse: String,
-    pub mapped_ours: String,
+    /// One per suite run: the classic program, then the passthrough one.
+    pub programs: Vec<ProgramMeta>,
     pub quick: bool,
+}
+
+/// A program's command line and the libfuse files its daemons mapped.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramMeta {
+    pub command: String,
+    pub libfuse: String,
+    pub ours: String,
 }
 
 pub struct Results {
@@ -85,6 +92,14 @@ impl Summary {
     /// ours / libfuse, CPU µs per op.
     pub fn cpu_ratio(&self) -> Option<f64> {
         ratio(self.cpu_ours, self.cpu_libfuse)
+    }
+    /// libfuse / tmpfs.
+    pub fn libfuse_vs_tmpfs(&self) -> Option<f64> {
+        ratio(self.libfuse, self.tmpfs)
+    }
+    /// ours / tmpfs.
+    pub fn ours_vs_tmpfs(&self) -> Option<f64> {
+        ratio(self.ours, self.tmpfs)
     }
 }
 
@@ -138,20 +153,22 @@ pub fn markdown(r: &Results) -> String {
         writeln!(s, "ferrofuse-bench, {}{}", m.date, if m.quick { " (quick mode)" } else { "" });
     let _ = writeln!(
         s,
-        "kernel {}, {} CPUs; {} round(s), {} s per workload, {} MiB files; program: `{}`",
-        m.kernel, m.cpus, m.rounds, m.duration_s, m.file_mib, m.program
+        "kernel {}, {} CPUs; {} round(s), {} s per workload, {} MiB files",
+        m.kernel, m.cpus, m.rounds, m.duration_s, m.file_mib
     );
-    let _ = writeln!(s, "libfuse: `{}`; ours: `{}`", m.mapped_libfuse, m.mapped_ours);
+    for p in &m.programs {
+        let _ = writeln!(s, "program `{}`: libfuse `{}`; ours `{}`", p.command, p.libfuse, p.ours);
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| workload | unit | better | libfuse | ours | ours/libfuse | tmpfs | CPU µs/op libfuse | CPU µs/op ours | CPU ours/libfuse |"
+        "| workload | unit | better | libfuse | ours | ours/libfuse | tmpfs | libfuse/tmpfs | ours/tmpfs | CPU µs/op libfuse | CPU µs/op ours | CPU ours/libfuse |"
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for x in summarize(r) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             x.row.label,
             x.row.unit,
             better(x.row.better),
@@ -159,6 +176,8 @@ pub fn markdown(r: &Results) -> String {
             num(x.ours),
             ratio_str(x.ratio()),
             num(x.tmpfs),
+            ratio_str(x.libfuse_vs_tmpfs()),
+            ratio_str(x.ours_vs_tmpfs()),
             num(x.cpu_libfuse),
             num(x.cpu_ours),
             ratio_str(x.cpu_ratio()),
@@ -168,8 +187,17 @@ pub fn markdown(r: &Results) -> String {
     let _ = writeln!(
         s,
         "Medians over rounds. CPU µs/op: the daemon's user+system time (/proc/PID/stat) over the \
-         workload divided by the ops it completed (a stat, a create+close+unlink, a 1 MiB block, a 4K read)."
+         workload divided by the ops it completed (a stat, a create+close+unlink, a 1 MiB block, a 4K read, \
+         an open+close); /tmpfs: the FUSE mount's rate over the tmpfs source's own."
     );
+    if r.rows.iter().any(|row| row.bypass) {
+        let _ = writeln!(
+            s,
+            "(passthrough): reads and writes go from the kernel to the backing file without \
+             reaching the daemon (checked: both daemons counted 0 READ and 0 WRITE requests), so \
+             the daemon's CPU per op there is about zero and its ratio is noise or undefined."
+        );
+    }
     s
 }
 
@@ -186,12 +214,12 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn csv(r: &Results) -> String {
     let mut s = String::from(
-        "key,workload,unit,better,libfuse,ours,ratio,tmpfs,cpu_us_per_op_libfuse,cpu_us_per_op_ours,cpu_ratio,rounds\n",
+        "key,workload,unit,better,libfuse,ours,ratio,tmpfs,libfuse_vs_tmpfs,ours_vs_tmpfs,cpu_us_per_op_libfuse,cpu_us_per_op_ours,cpu_ratio,rounds\n",
     );
     for x in summarize(r) {
         let _ = writeln!(
             s,
-            "{},\"{}\",{},{},{},{},{},{},{},{},{},{}",
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}",
             x.row.key,
             x.row.label,
             x.row.unit,
@@ -200,6 +228,8 @@ pub fn csv(r: &Results) -> String {
             opt(x.ours),
             opt(x.ratio()),
             opt(x.tmpfs),
+            opt(x.libfuse_vs_tmpfs()),
+            opt(x.ours_vs_tmpfs()),
             opt(x.cpu_libfuse),
             opt(x.cpu_ours),
             opt(x.cpu_ratio()),
