@@ -212,6 +212,45 @@ static void backing_put(fuse_req_t req, fuse_ino_t ino)
 	pthread_mutex_unlock(&lock);
 }
 
+static void m_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		      struct fuse_file_info *fi)
+{
+	const char *name = name_of(ino);
+	struct stat st;
+	int err = 0;
+	if (!name) {
+		fuse_reply_err(req, ino == FUSE_ROOT_ID ? EPERM : ENOENT);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE)
+		err = fchmodat(source_fd, name, attr->st_mode & 07777, 0) ? errno : 0;
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE)) {
+		int fd = fi ? FD_OF(fi) : openat(source_fd, name, O_WRONLY);
+		if (fd < 0 || ftruncate(fd, attr->st_size) != 0)
+			err = errno;
+		if (!fi && fd >= 0)
+			close(fd);
+	}
+	if (!err && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		err = utimensat(source_fd, name, ts, AT_SYMLINK_NOFOLLOW) ? errno : 0;
+	}
+	if (!err)
+		err = stat_ino(ino, &st);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
 static void m_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const char *name = name_of(ino);
@@ -323,6 +362,7 @@ static const struct fuse_lowlevel_ops mirror_ops = {
 	.destroy = m_destroy,
 	.lookup = m_lookup,
 	.getattr = m_getattr,
+	.setattr = m_setattr,
 	.open = m_open,
 	.release = m_release,
 	.read = m_read,
