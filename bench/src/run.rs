@@ -16,10 +16,8 @@ use crate::workdir::{Workdir, stopped};
 const GRACE: Duration = Duration::from_secs(60);
 
 pub fn run(cfg: &Config) -> Result<Results, String> {
-    let variants = plan::variants(Suites {
-        classic: cfg.classic,
-        passthrough: cfg.passthrough.is_some(),
-    });
+    let variants =
+        plan::variants(Suites { classic: cfg.classic, passthrough: cfg.passthrough.is_some() });
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
     let mut programs: Vec<ProgramMeta> = Vec::new();
@@ -137,13 +135,13 @@ fn program_of(cfg: &Config, p: Program) -> (&std::path::Path, &[String], Option<
 /// Passthrough was in effect for the whole run of a daemon: its exit line (mirror_pt's
 /// counters) says no READ or WRITE reached it and no backing file failed to register.
 pub fn check_passthrough_log(lib: Lib, log: &str) -> Result<(), String> {
-    let line = log
-        .lines()
-        .rev()
-        .find(|l| l.contains(" reads=") && l.contains(" writes="))
-        .ok_or_else(|| format!("the passthrough daemon on {} printed no counters", lib.name()))?;
+    let line =
+        log.lines().rev().find(|l| l.contains(" reads=") && l.contains(" writes=")).ok_or_else(
+            || format!("the passthrough daemon on {} printed no counters", lib.name()),
+        )?;
     let count = |name: &str| -> Option<u64> {
-        line.split_whitespace().find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
     };
     let zero = |name: &str| count(name).is_none_or(|n| n == 0);
     if count("reads") == Some(0) && count("writes") == Some(0) && zero("backing_fail") {
@@ -232,8 +230,8 @@ fn variant_round(
         }
         if v.program == Program::Passthrough {
             let log = wd.root.join(format!("daemon-{}.log", lib.name()));
-            let text = std::fs::read_to_string(&log)
-                .map_err(|e| format!("{}: {e}", log.display()))?;
+            let text =
+                std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
             check_passthrough_log(lib, &text)?;
         }
     }
