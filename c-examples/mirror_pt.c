@@ -12,12 +12,14 @@
  * reads and writes itself.
  *
  *   mirror_pt [-f] [-d] [-s] -o source=DIR [-o writeback] [-o direct_io]
- *             [-o backing_depth=N] MOUNTPOINT
+ *             [-o backing_depth=N] [-o force_backing_id=N] MOUNTPOINT
  *
  * writeback: also ask for the writeback cache (the kernel then refuses passthrough).
  * direct_io: open files with direct_io as well as a backing file.
  * backing_depth=N: the stacking depth of backing files (conn->max_backing_stack_depth; 0, the
  * default, means the source must not itself be a passthrough FUSE mount).
+ * force_backing_id=N (for tests): claim backing id N for opens that got none; the kernel
+ * then fails those opens with EIO.
  */
 #define FUSE_USE_VERSION 317
 #include <fuse_lowlevel.h>
@@ -42,6 +44,7 @@ struct mirror_opts {
 	int writeback;
 	int direct_io;
 	unsigned backing_depth;
+	int force_backing_id;
 };
 
 static struct mirror_opts mo;
@@ -60,6 +63,7 @@ static unsigned long n_read, n_write, n_open, n_backing_open, n_backing_reuse, n
 static const struct fuse_opt mirror_opts[] = {
 	{ "source=%s", offsetof(struct mirror_opts, source), 0 },
 	{ "backing_depth=%u", offsetof(struct mirror_opts, backing_depth), 0 },
+	{ "force_backing_id=%d", offsetof(struct mirror_opts, force_backing_id), 0 },
 	MIRROR_OPT("writeback", writeback),
 	MIRROR_OPT("direct_io", direct_io),
 	FUSE_OPT_END
@@ -271,9 +275,11 @@ static void m_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->backing_id = backing_get(req, ino, fd);
 	/* The low 32 bits are the source fd; HAS_BACKING marks a passthrough open. */
 	fi->fh = (uint64_t)fd | (fi->backing_id > 0 ? HAS_BACKING : 0);
+	if (fi->backing_id <= 0 && mo.force_backing_id)
+		fi->backing_id = mo.force_backing_id;
 	if (fuse_reply_open(req, fi) != 0) {
 		/* No RELEASE will come for an open the kernel never saw. */
-		if (fi->backing_id > 0)
+		if (fi->fh & HAS_BACKING)
 			backing_put(req, ino);
 		close(fd);
 	}
@@ -384,7 +390,7 @@ int main(int argc, char *argv[])
 	if (!mo.source || !opts.mountpoint) {
 		fprintf(stderr,
 			"usage: %s [-f] [-d] [-s] -o source=DIR [-o writeback] [-o direct_io] "
-			"[-o backing_depth=N] MOUNTPOINT\n",
+			"[-o backing_depth=N] [-o force_backing_id=N] MOUNTPOINT\n",
 			argv[0]);
 		goto out_args;
 	}

@@ -70,7 +70,7 @@ if [ "$passthrough" != 0 ]; then
 	conf_name=bench.sh
 	# shellcheck source=conformance/lib.sh
 	. "$root/scripts/conformance/lib.sh"
-	conf_build_libfuse318 lib/libfuse3.so.3.18.3
+	conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3
 	exec 9>&-
 	ref_lib=$conf_318_build/lib
 	mkdir -p "$root/target/bench"

@@ -143,7 +143,7 @@ fn libfuse_318_build() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let script = "conf_name=passthrough-test; . scripts/conformance/lib.sh; \
-                      conf_build_libfuse318 lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
+                      conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
         let r = run_ok(
             Command::new("bash").arg("-c").arg(script).current_dir(repo_root()),
             Duration::from_secs(1300),
@@ -303,7 +303,8 @@ fn scenario(
         .unwrap_or_else(|e| panic!("{name} on {}: {e}", lib.name()));
     // The client: a shell, as the user who mounted (only they may use the mount).
     let script = format!(
-        "cmp -s \"$1/data\" \"$2\" || {{ echo 'read through the mount differs'; exit 1; }}
+        "err=$(cat \"$1/data\" 2>&1 >/dev/null) || {{ echo \"read: ${{err##*: }}\"; exit 1; }}
+         cmp -s \"$1/data\" \"$2\" || {{ echo 'read through the mount differs'; exit 1; }}
          printf '%s' | dd of=\"$1/data\" bs=1 seek={MARK_AT} conv=notrunc status=none || exit 1
          got=$(dd if=\"$1/data\" bs=1 skip={MARK_AT} count={} status=none) || exit 1
          [ \"$got\" = '%s' ] || {{ echo \"read back '$got'\"; exit 1; }}",
@@ -403,6 +404,24 @@ fn writeback_cache_excludes_passthrough() {
     let (src, data) = plain_source("writeback");
     // Both asked for: the kernel leaves passthrough off, BACKING_OPEN answers EPERM.
     on_both("writeback", false, &src, &data, &["writeback"], &fallback(libc::EPERM));
+}
+
+#[test]
+fn a_backing_id_the_kernel_does_not_know_fails_the_open() {
+    let (src, data) = plain_source("stale-id");
+    // With the writeback cache the kernel has passthrough off: an open that claims a backing
+    // id anyway (FOPEN_PASSTHROUGH goes out as the library got it) fails with EIO, at once.
+    let want = Outcome {
+        io: Err("client: read: Input/output error\n".into()),
+        negotiated: true,
+        daemon_reads: false,
+        daemon_writes: false,
+        backed: false,
+        refused: true,
+        log: vec![format!("fuse: passthrough_open: {}", strerror(libc::EPERM))],
+        exit_ok: true,
+    };
+    on_both("stale-id", false, &src, &data, &["writeback", "force_backing_id=1"], &want);
 }
 
 #[test]
