@@ -67,7 +67,7 @@ pub struct Config {
 }
 
 pub enum Parsed {
-    Run(Config),
+    Run(Box<Config>),
     Help,
 }
 
@@ -137,12 +137,10 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         (None, None) => None,
         _ => return Err("--pt-program and --pt-libfuse-dir go together".into()),
     };
-    if let Some(pt) = &passthrough {
-        if pt.libfuse_dir == lib_dir {
-            return Err("--pt-libfuse-dir is our library directory".into());
-        }
+    if passthrough.as_ref().is_some_and(|pt| pt.libfuse_dir == lib_dir) {
+        return Err("--pt-libfuse-dir is our library directory".into());
     }
-    Ok(Parsed::Run(Config {
+    Ok(Parsed::Run(Box::new(Config {
         program,
         args,
         lib_dir,
@@ -154,7 +152,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         quick,
         passthrough,
         classic: !pt_only,
-    }))
+    })))
 }
 
 fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
