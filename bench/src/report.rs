@@ -75,6 +75,10 @@ pub struct Summary {
     pub cpu_libfuse: Option<f64>,
     pub cpu_ours: Option<f64>,
     pub rounds: usize,
+    /// Rounds in which ours did better than libfuse (of the rounds that measured both).
+    pub ours_ahead: usize,
+    /// Rounds that measured both.
+    pub paired: usize,
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -120,6 +124,17 @@ pub fn summarize(r: &Results) -> Vec<Summary> {
                 |t: Target| r.samples.iter().filter(move |s| s.key == row.key && s.target == t);
             let med = |t| median(of(t).map(|s| s.value).collect());
             let cpu = |t| median(of(t).filter_map(|s| s.cpu_us_per_op).collect());
+            let (mut ours_ahead, mut paired) = (0, 0);
+            for o in of(Target::Lib(Lib::Ours)) {
+                if let Some(l) = of(Target::Lib(Lib::Libfuse)).find(|l| l.round == o.round) {
+                    paired += 1;
+                    let ahead = match row.better {
+                        Better::Higher => o.value > l.value,
+                        Better::Lower => o.value < l.value,
+                    };
+                    ours_ahead += usize::from(ahead);
+                }
+            }
             Summary {
                 row: row.clone(),
                 libfuse: med(Target::Lib(Lib::Libfuse)),
@@ -128,6 +143,8 @@ pub fn summarize(r: &Results) -> Vec<Summary> {
                 cpu_libfuse: cpu(Target::Lib(Lib::Libfuse)),
                 cpu_ours: cpu(Target::Lib(Lib::Ours)),
                 rounds: of(Target::Lib(Lib::Ours)).count(),
+                ours_ahead,
+                paired,
             }
         })
         .collect()
@@ -162,19 +179,21 @@ pub fn markdown(r: &Results) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "| workload | unit | better | libfuse | ours | ours/libfuse | tmpfs | libfuse/tmpfs | ours/tmpfs | CPU µs/op libfuse | CPU µs/op ours | CPU ours/libfuse |"
+        "| workload | unit | better | libfuse | ours | ours/libfuse | rounds ours ahead | tmpfs | libfuse/tmpfs | ours/tmpfs | CPU µs/op libfuse | CPU µs/op ours | CPU ours/libfuse |"
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for x in summarize(r) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} |",
             x.row.label,
             x.row.unit,
             better(x.row.better),
             num(x.libfuse),
             num(x.ours),
             ratio_str(x.ratio()),
+            x.ours_ahead,
+            x.paired,
             num(x.tmpfs),
             ratio_str(x.libfuse_vs_tmpfs()),
             ratio_str(x.ours_vs_tmpfs()),
@@ -188,7 +207,8 @@ pub fn markdown(r: &Results) -> String {
         s,
         "Medians over rounds. CPU µs/op: the daemon's user+system time (/proc/PID/stat) over the \
          workload divided by the ops it completed (a stat, a create+close+unlink, a 1 MiB block, a 4K read, \
-         an open+close); /tmpfs: the FUSE mount's rate over the tmpfs source's own."
+         an open+close); /tmpfs: the FUSE mount's rate over the tmpfs source's own. Rounds ours \
+         ahead: in how many rounds ours did better than libfuse (about half: even, within noise)."
     );
     if r.rows.iter().any(|row| row.bypass) {
         let _ = writeln!(
@@ -214,12 +234,12 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn csv(r: &Results) -> String {
     let mut s = String::from(
-        "key,workload,unit,better,libfuse,ours,ratio,tmpfs,libfuse_vs_tmpfs,ours_vs_tmpfs,cpu_us_per_op_libfuse,cpu_us_per_op_ours,cpu_ratio,rounds\n",
+        "key,workload,unit,better,libfuse,ours,ratio,tmpfs,libfuse_vs_tmpfs,ours_vs_tmpfs,cpu_us_per_op_libfuse,cpu_us_per_op_ours,cpu_ratio,rounds,ours_ahead_rounds\n",
     );
     for x in summarize(r) {
         let _ = writeln!(
             s,
-            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{}",
             x.row.key,
             x.row.label,
             x.row.unit,
@@ -233,7 +253,8 @@ pub fn csv(r: &Results) -> String {
             opt(x.cpu_libfuse),
             opt(x.cpu_ours),
             opt(x.cpu_ratio()),
-            x.rounds
+            x.rounds,
+            x.ours_ahead
         );
     }
     s
@@ -265,7 +286,50 @@ pub fn write_files(r: &Results, out: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{Meta, Results, Sample, Target, median, summarize};
+    use crate::daemon::Lib;
+    use crate::plan::{Better, Row};
+
+    #[test]
+    fn rounds_ours_ahead_follow_the_better_direction() {
+        let row = |key: &str, better| Row {
+            key: key.into(),
+            label: key.into(),
+            unit: "x",
+            better,
+            has_tmpfs: false,
+            has_cpu: false,
+            bypass: false,
+        };
+        let s = |round, lib, key: &str, value| Sample {
+            round,
+            target: Target::Lib(lib),
+            key: key.into(),
+            value,
+            ops: 1,
+            cpu_us_per_op: None,
+        };
+        use Lib::{Libfuse as L, Ours as O};
+        let samples = vec![
+            s(0, L, "up", 10.0),
+            s(0, O, "up", 12.0),
+            s(1, L, "up", 10.0),
+            s(1, O, "up", 9.0),
+            s(2, O, "up", 50.0), // no libfuse sample in round 2: not paired
+            s(0, L, "down", 5.0),
+            s(0, O, "down", 4.0),
+            s(1, O, "down", 6.0),
+            s(1, L, "down", 5.0),
+        ];
+        let r = Results {
+            meta: Meta::default(),
+            rows: vec![row("up", Better::Higher), row("down", Better::Lower)],
+            samples,
+        };
+        let x = summarize(&r);
+        assert_eq!((x[0].ours_ahead, x[0].paired, x[0].rounds), (1, 2, 3));
+        assert_eq!((x[1].ours_ahead, x[1].paired), (1, 2));
+    }
 
     #[test]
     fn medians() {

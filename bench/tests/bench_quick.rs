@@ -86,6 +86,7 @@ fn quick_mode_prints_a_complete_table() {
             }
         }
         assert_eq!(f[col("rounds")], "1", "{key}: quick mode is one round");
+        assert!(["0", "1"].contains(&f[col("ours_ahead_rounds")]), "{key}: {line}");
     }
     assert!(
         std::fs::read_to_string(out.join("raw.csv")).expect("raw.csv").lines().count() > rows.len()
