@@ -9,6 +9,7 @@ pub mod init;
 pub mod mt;
 pub mod opts;
 pub mod req;
+pub mod splice;
 pub mod syncinit;
 
 #[cfg(test)]
@@ -351,6 +352,29 @@ impl Session {
 
     // ---------------------------------------------------------------- sending
 
+    /// The `-d` line for a reply or notification about to be written.
+    pub(crate) fn log_reply(&self, header: &fuse_out_header) {
+        if !self.debug() {
+            return;
+        }
+        if header.unique == 0 {
+            crate::log::debug(&format!("NOTIFY: code={} length={}\n", header.error, header.len));
+        } else if header.error != 0 {
+            crate::log::debug(&format!(
+                "   unique: {}, error: {} ({}), outsize: {}\n",
+                header.unique,
+                header.error,
+                crate::sys::strerror(-header.error),
+                header.len
+            ));
+        } else {
+            crate::log::debug(&format!(
+                "   unique: {}, success, outsize: {}\n",
+                header.unique, header.len
+            ));
+        }
+    }
+
     /// Write one message (header first) to the kernel. Fills in the header's length.
     pub fn send(
         &self,
@@ -361,27 +385,7 @@ impl Session {
         let len =
             std::mem::size_of::<fuse_out_header>() + parts.iter().map(|p| p.len()).sum::<usize>();
         header.len = len as u32;
-        if self.debug() {
-            if header.unique == 0 {
-                crate::log::debug(&format!(
-                    "NOTIFY: code={} length={}\n",
-                    header.error, header.len
-                ));
-            } else if header.error != 0 {
-                crate::log::debug(&format!(
-                    "   unique: {}, error: {} ({}), outsize: {}\n",
-                    header.unique,
-                    header.error,
-                    crate::sys::strerror(-header.error),
-                    header.len
-                ));
-            } else {
-                crate::log::debug(&format!(
-                    "   unique: {}, success, outsize: {}\n",
-                    header.unique, header.len
-                ));
-            }
-        }
+        self.log_reply(header);
         let hb = *header;
         // Replies have a handful of parts: keep them on the stack unless there are many.
         let mut small: [IoSlice<'_>; 8] = [IoSlice::new(&[]); 8];

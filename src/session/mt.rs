@@ -245,7 +245,6 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             let _ = w.handle.join();
         }
     }
-    drop(intr);
     let err = sh.state.lock().error;
     if se.error() != 0 {
         se.error()
