@@ -49,6 +49,9 @@ struct Shared {
     se: usize,
     cfg: MtConfig,
     state: Mutex<State>,
+    /// `state.done`, readable without the lock: a worker looks at it before every read, and a
+    /// third lock round per request made workers finishing at once park on each other.
+    done: AtomicBool,
     finished: Condvar,
 }
 
@@ -63,6 +66,7 @@ impl Shared {
         let mut st = self.state.lock();
         if !st.done {
             st.done = true;
+            self.done.store(true, Ordering::SeqCst);
             if error != 0 && st.error == 0 {
                 st.error = error;
             }
@@ -119,8 +123,10 @@ fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
     let fd = own.as_ref().map_or(se.fd(), |f| f.as_raw_fd());
     let mut buf = Vec::new();
     loop {
-        reading.store(true, Ordering::Release);
-        if se.exited() || sh.state.lock().done {
+        // SeqCst pairs with the loop's store of `done` before it looks at `reading`; a reader
+        // that slips past is interrupted on the loop's next look anyway.
+        reading.store(true, Ordering::SeqCst);
+        if se.exited() || sh.done.load(Ordering::SeqCst) {
             reading.store(false, Ordering::Release);
             break;
         }
@@ -194,6 +200,7 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             error: 0,
             handles: Vec::new(),
         }),
+        done: AtomicBool::new(false),
         finished: Condvar::new(),
     });
     {
@@ -204,6 +211,7 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         while !st.done {
             if se.exited() {
                 st.done = true;
+                sh.done.store(true, Ordering::SeqCst);
                 break;
             }
             sh.finished.wait_for(&mut st, std::time::Duration::from_millis(100));
