@@ -915,18 +915,20 @@ pub unsafe extern "C" fn fuse_fs_read(
                     return res;
                 }
                 // SAFETY: `v` is the filesystem's fresh bufvec.
-                let data = unsafe { super::buf::gather(v) };
+                let res = unsafe {
+                    super::buf::with_gathered(v, |data| match data {
+                        Ok(d) => {
+                            let n = d.len().min(size);
+                            // SAFETY: buf holds size >= n bytes.
+                            ptr::copy_nonoverlapping(d.as_ptr(), buf.cast::<u8>(), n);
+                            n as c_int
+                        }
+                        Err(e) => -e,
+                    })
+                };
                 // SAFETY: as above; freed once.
                 unsafe { super::buf::free_bufvec(v) };
-                match data {
-                    Ok(d) => {
-                        let n = d.len().min(size);
-                        // SAFETY: buf holds size >= n bytes.
-                        unsafe { ptr::copy_nonoverlapping(d.as_ptr(), buf.cast::<u8>(), n) };
-                        n as c_int
-                    }
-                    Err(e) => -e,
-                }
+                res
             }
             (None, None) => -libc::ENOSYS,
         }
@@ -1042,10 +1044,12 @@ pub unsafe extern "C" fn fuse_fs_write_buf(
         }
         let Some(op) = f.op.write else { return -libc::ENOSYS };
         // SAFETY: a valid bufvec by the contract.
-        match unsafe { super::buf::gather(buf) } {
-            // SAFETY: the program's write over our gathered copy.
-            Ok(d) => unsafe { op(path, d.as_ptr().cast(), d.len(), off, fi) },
-            Err(e) => -e,
+        unsafe {
+            super::buf::with_gathered(buf, |data| match data {
+                // SAFETY: the program's write over our gathered copy.
+                Ok(d) => op(path, d.as_ptr().cast(), d.len(), off, fi),
+                Err(e) => -e,
+            })
         }
     })
 }
