@@ -610,3 +610,109 @@ fn operations_below_a_directory_wait_for_its_rename() {
     assert_eq!(runs[1], runs[0], "Debian's headers on ours");
     assert_eq!(runs[2], runs[0], "our headers on ours");
 }
+
+// ---------------------------------------------------------------------------------------------
+// statx (tests/c/hl_statx.c, the 3.18 high-level operation)
+
+/// libfuse 3.18.3's meson build (scripts/conformance/lib.sh builds it once, cached).
+fn libfuse_318_build() -> PathBuf {
+    let script = "conf_name=hl-examples; . scripts/conformance/lib.sh; \
+                  conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
+    let r = run_ok(
+        Command::new("bash").arg("-c").arg(script).current_dir(common::repo_root()),
+        Duration::from_secs(1300),
+    )
+    .unwrap_or_else(|e| panic!("building libfuse 3.18.3: {e}"));
+    PathBuf::from(r.stdout.trim())
+}
+
+/// The birth time only statx() can report: built against libfuse 3.18.3 (run on it and on
+/// ours) and against our headers (on ours), a statx(2) for STATX_BTIME reaches the filesystem's
+/// statx operation on each.
+#[test]
+fn statx_reaches_the_statx_operation() {
+    let src = common::repo_root().join("tests/c/hl_statx.c");
+    let dir = scratch_dir("hl_examples-statx");
+    let build = libfuse_318_build();
+    let tree = common::libfuse_318_tree().unwrap_or_else(|e| panic!("{e}"));
+    let exe_318 = dir.join("hl_statx_318");
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror"])
+            .arg(format!("-I{}", build.display()))
+            .arg(format!("-I{}", tree.join("include").display()))
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe_318)
+            .arg(format!("-L{}", build.join("lib").display()))
+            .arg("-l:libfuse3.so.4")
+            .arg(format!("-Wl,-rpath,{}", build.join("lib").display())),
+        BUILD_T,
+    )
+    .unwrap();
+    let exe_ours = dir.join("hl_statx_ours");
+    let mut pc = Command::new("pkg-config");
+    pc.args(["--cflags", "--libs", "fuse3"]).env("PKG_CONFIG_PATH", target_profile_dir());
+    let flags: Vec<String> =
+        run_ok(&mut pc, BUILD_T).unwrap().stdout.split_whitespace().map(String::from).collect();
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe_ours)
+            .args(&flags),
+        BUILD_T,
+    )
+    .unwrap();
+    let runs = parallel_map(
+        &[
+            (Lib::System, &exe_318, "318-on-318"),
+            (Lib::Ours, &exe_318, "318-on-ours"),
+            (Lib::Ours, &exe_ours, "ours"),
+        ],
+        |(lib, exe, tag)| {
+            let mnt = dir.join(format!("mnt-{tag}"));
+            std::fs::create_dir_all(&mnt).unwrap();
+            let mut cmd = Command::new(exe);
+            cmd.arg("-f").arg(&mnt);
+            let m =
+                MountGuard::start(&mut cmd, &mnt, *lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
+            let f = mnt.join("f");
+            let got = with_timeout("statx", Duration::from_secs(20), move || {
+                let c = std::ffi::CString::new(f.as_os_str().as_encoded_bytes()).unwrap();
+                // SAFETY: all-zero is a valid statx buffer.
+                let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+                // SAFETY: `c` is a C string and `stx` writable, both alive across the call.
+                let rc = unsafe {
+                    libc::statx(
+                        libc::AT_FDCWD,
+                        c.as_ptr(),
+                        0,
+                        libc::STATX_BASIC_STATS | libc::STATX_BTIME,
+                        &mut stx,
+                    )
+                };
+                if rc != 0 {
+                    return format!(
+                        "errno {}",
+                        std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+                    );
+                }
+                format!(
+                    "btime in mask {}, btime {}, size {}",
+                    stx.stx_mask & libc::STATX_BTIME != 0,
+                    stx.stx_btime.tv_sec,
+                    stx.stx_size
+                )
+            })
+            .unwrap_or_else(|e| format!("hung: {e}"));
+            let (status, o, e) = m.unmount().unwrap_or_else(|e| panic!("{e}"));
+            assert!(status.success(), "{tag}: exit {status}\n{o}{e}");
+            got
+        },
+    );
+    assert_eq!(runs[0], "btime in mask true, btime 1234567, size 5", "libfuse 3.18.3 (reference)");
+    assert_eq!(runs[1], runs[0], "3.18.3-built program on ours");
+    assert_eq!(runs[2], runs[0], "our headers on ours");
+}

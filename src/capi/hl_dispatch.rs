@@ -1331,6 +1331,45 @@ impl HlFs {
                 // SAFETY: a live request, answered once here; the data outlives the call.
                 unsafe { rep::fuse_reply_lseek(r(h), res) };
             }
+            Operation::Statx { arg } => {
+                if self.0.ops().statx.is_none() {
+                    return Err(libc::ENOSYS);
+                }
+                let mut fi = fi_fh(arg.fh);
+                let with_fh = arg.getattr_flags & FUSE_GETATTR_FH != 0;
+                let fp = if with_fh { fip(&mut fi) } else { ptr::null_mut() };
+                let path = if with_fh { self.path_nullok(ino)? } else { Some(self.path(ino)?) };
+                let mut flags = arg.sx_flags as c_int;
+                if path.is_none() {
+                    flags |= libc::AT_EMPTY_PATH;
+                }
+                let p = path.as_ref().map_or(ptr::null(), |p| p.as_ptr());
+                // SAFETY: all-zero is a valid statx.
+                let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+                // SAFETY: our fs; paths, buffers and file infos of this frame outlive the call.
+                let res = unsafe {
+                    fs::fuse_fs_statx(f, p, flags, arg.sx_mask as c_int, &raw mut stx, fp)
+                };
+                if res < 0 {
+                    return Err(-res);
+                }
+                if stx.stx_nlink > 0 && self.0.nodes.lock().is_hidden(ino) {
+                    stx.stx_nlink -= 1;
+                }
+                let conf = self.0.conf.read().clone();
+                if !conf.use_ino {
+                    stx.stx_ino = ino;
+                }
+                stx.stx_mode = conf.masked_mode(u32::from(stx.stx_mode)) as u16;
+                if conf.set_uid {
+                    stx.stx_uid = conf.uid;
+                }
+                if conf.set_gid {
+                    stx.stx_gid = conf.gid;
+                }
+                // SAFETY: a live request, answered once here; the data outlives the call.
+                unsafe { rep::fuse_reply_statx(r(h), 0, &raw const stx, conf.attr_timeout) };
+            }
             Operation::Syncfs { .. } => {
                 let path = self.path(ino)?;
                 match self.0.ops().syncfs {
