@@ -95,6 +95,7 @@ pub unsafe extern "C" fn fuse_fs_getattr(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "getattr", path);
         match f.op.getattr {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, buf, fi) },
@@ -117,6 +118,7 @@ pub unsafe extern "C" fn fuse_fs_rename(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "rename", oldpath);
         match f.op.rename {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(oldpath, newpath, flags) },
@@ -134,6 +136,7 @@ pub unsafe extern "C" fn fuse_fs_unlink(fs: *mut fuse_fs, path: *const c_char) -
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "unlink", path);
         match f.op.unlink {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path) },
@@ -151,6 +154,7 @@ pub unsafe extern "C" fn fuse_fs_rmdir(fs: *mut fuse_fs, path: *const c_char) ->
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "rmdir", path);
         match f.op.rmdir {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path) },
@@ -172,6 +176,7 @@ pub unsafe extern "C" fn fuse_fs_symlink(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "symlink", linkname);
         match f.op.symlink {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(linkname, path) },
@@ -193,6 +198,7 @@ pub unsafe extern "C" fn fuse_fs_link(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "link", oldpath);
         match f.op.link {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(oldpath, newpath) },
@@ -214,6 +220,7 @@ pub unsafe extern "C" fn fuse_fs_release(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "release", path);
         match f.op.release {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi) },
@@ -235,6 +242,7 @@ pub unsafe extern "C" fn fuse_fs_open(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "open", path);
         match f.op.open {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi) },
@@ -257,6 +265,7 @@ pub unsafe extern "C" fn fuse_fs_fsync(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "fsync", path);
         match f.op.fsync {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, datasync, fi) },
@@ -278,6 +287,7 @@ pub unsafe extern "C" fn fuse_fs_flush(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "flush", path);
         match f.op.flush {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi) },
@@ -299,6 +309,7 @@ pub unsafe extern "C" fn fuse_fs_opendir(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "opendir", path);
         match f.op.opendir {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi) },
@@ -321,6 +332,7 @@ pub unsafe extern "C" fn fuse_fs_fsyncdir(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "fsyncdir", path);
         match f.op.fsyncdir {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, datasync, fi) },
@@ -342,6 +354,7 @@ pub unsafe extern "C" fn fuse_fs_releasedir(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "releasedir", path);
         match f.op.releasedir {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi) },
@@ -364,6 +377,7 @@ pub unsafe extern "C" fn fuse_fs_create(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "create", path);
         match f.op.create {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mode, fi) },
@@ -387,6 +401,7 @@ pub unsafe extern "C" fn fuse_fs_lock(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "lock", path);
         match f.op.lock {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi, cmd, lock) },
@@ -409,6 +424,7 @@ pub unsafe extern "C" fn fuse_fs_flock(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "flock", path);
         match f.op.flock {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi, op) },
@@ -431,6 +447,7 @@ pub unsafe extern "C" fn fuse_fs_chmod(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "chmod", path);
         match f.op.chmod {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mode, fi) },
@@ -454,6 +471,7 @@ pub unsafe extern "C" fn fuse_fs_chown(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "chown", path);
         match f.op.chown {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, uid, gid, fi) },
@@ -476,6 +494,7 @@ pub unsafe extern "C" fn fuse_fs_truncate(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "truncate", path);
         match f.op.truncate {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, size, fi) },
@@ -498,6 +517,7 @@ pub unsafe extern "C" fn fuse_fs_utimens(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "utimens", path);
         match f.op.utimens {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, tv, fi) },
@@ -519,6 +539,7 @@ pub unsafe extern "C" fn fuse_fs_access(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "access", path);
         match f.op.access {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mask) },
@@ -541,6 +562,7 @@ pub unsafe extern "C" fn fuse_fs_readlink(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "readlink", path);
         match f.op.readlink {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, buf, len) },
@@ -563,6 +585,7 @@ pub unsafe extern "C" fn fuse_fs_mknod(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "mknod", path);
         match f.op.mknod {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mode, rdev) },
@@ -584,6 +607,7 @@ pub unsafe extern "C" fn fuse_fs_mkdir(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "mkdir", path);
         match f.op.mkdir {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mode) },
@@ -608,6 +632,7 @@ pub unsafe extern "C" fn fuse_fs_setxattr(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "setxattr", path);
         match f.op.setxattr {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, name, value, size, flags) },
@@ -631,6 +656,7 @@ pub unsafe extern "C" fn fuse_fs_getxattr(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "getxattr", path);
         match f.op.getxattr {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, name, value, size) },
@@ -653,6 +679,7 @@ pub unsafe extern "C" fn fuse_fs_listxattr(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "listxattr", path);
         match f.op.listxattr {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, list, size) },
@@ -674,6 +701,7 @@ pub unsafe extern "C" fn fuse_fs_removexattr(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "removexattr", path);
         match f.op.removexattr {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, name) },
@@ -696,6 +724,7 @@ pub unsafe extern "C" fn fuse_fs_bmap(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "bmap", path);
         match f.op.bmap {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, blocksize, idx) },
@@ -719,6 +748,7 @@ pub unsafe extern "C" fn fuse_fs_poll(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "poll", path);
         match f.op.poll {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, fi, ph, reventsp) },
@@ -743,6 +773,7 @@ pub unsafe extern "C" fn fuse_fs_fallocate(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "fallocate", path);
         match f.op.fallocate {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, mode, offset, length, fi) },
@@ -770,6 +801,7 @@ pub unsafe extern "C" fn fuse_fs_copy_file_range(
     crate::ffi_guard!(-(libc::EIO as ssize_t), {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -(libc::EINVAL as ssize_t) };
+        trace(f, "copy_file_range", path_in);
         match f.op.copy_file_range {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(op) => unsafe {
@@ -795,6 +827,7 @@ pub unsafe extern "C" fn fuse_fs_lseek(
     crate::ffi_guard!(-(libc::EIO as off_t), {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -(libc::EINVAL as off_t) };
+        trace(f, "lseek", path);
         match f.op.lseek {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, off, whence, fi) },
@@ -819,6 +852,7 @@ pub unsafe extern "C" fn fuse_fs_statx(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "statx", path);
         match f.op.statx {
             // SAFETY: the program's own operation with the arguments it is specified for.
             Some(cb) => unsafe { cb(path, flags, mask, stxbuf, fi) },
@@ -869,6 +903,7 @@ pub unsafe extern "C" fn fuse_fs_statfs(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "statfs", path);
         if buf.is_null() {
             return -libc::EINVAL;
         }
@@ -904,6 +939,7 @@ pub unsafe extern "C" fn fuse_fs_read(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "read", path);
         match (f.op.read, f.op.read_buf) {
             // SAFETY: the program's read with the caller's buffer.
             (Some(op), _) => unsafe { op(path, buf, size, off, fi) },
@@ -953,6 +989,7 @@ pub unsafe extern "C" fn fuse_fs_read_buf(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "read_buf", path);
         if bufp.is_null() {
             return -libc::EINVAL;
         }
@@ -1006,6 +1043,7 @@ pub unsafe extern "C" fn fuse_fs_write(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "write", path);
         match (f.op.write, f.op.write_buf) {
             // SAFETY: the program's write with the caller's data.
             (Some(op), _) => unsafe { op(path, buf, size, off, fi) },
@@ -1035,6 +1073,7 @@ pub unsafe extern "C" fn fuse_fs_write_buf(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "write_buf", path);
         if buf.is_null() {
             return -libc::EINVAL;
         }
@@ -1111,6 +1150,7 @@ unsafe fn ioctl_common(
     crate::ffi_guard!(-libc::EIO, {
         // SAFETY: the caller's contract.
         let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
+        trace(f, "ioctl", path);
         match f.op.ioctl {
             // SAFETY: the program's ioctl; an int and an unsigned cmd pass the same way.
             Some(cb) => unsafe { cb(path, cmd as _, arg, fi, flags, data) },
