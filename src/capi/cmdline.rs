@@ -161,6 +161,19 @@ pub unsafe extern "C" fn fuse_parse_cmdline_312(
     args: *mut fuse_args,
     opts: *mut fuse_cmdline_opts,
 ) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { parse_cmdline_312(args, opts) }
+}
+
+/// The body of [`fuse_parse_cmdline_312`], for Rust callers: calling the export itself from another
+/// module can separate it from its `.symver` directives in release builds.
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn parse_cmdline_312(
+    args: *mut fuse_args,
+    opts: *mut fuse_cmdline_opts,
+) -> c_int {
     crate::ffi_guard!(-1, {
         if opts.is_null() {
             crate::log::err("fuse: fuse_parse_cmdline: NULL options struct\n");

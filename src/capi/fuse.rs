@@ -1151,7 +1151,7 @@ pub unsafe extern "C" fn fuse_loop_mt_312(f: *mut fuse, config: *mut fuse_loop_c
             return -1;
         }
         // SAFETY: our session and the caller's configuration.
-        let res = unsafe { super::ll_session::fuse_session_loop_mt_312(fr.se, config) };
+        let res = unsafe { super::ll_session::loop_mt_312(fr.se, config) };
         stop_cleanup(&fr.inner);
         res
     })
@@ -1171,7 +1171,7 @@ pub unsafe extern "C" fn fuse_loop_mt_32(f: *mut fuse, config: *mut fuse_loop_co
             return -1;
         }
         // SAFETY: our session and the caller's configuration.
-        let res = unsafe { super::ll_session::fuse_session_loop_mt_32(fr.se, config.cast()) };
+        let res = unsafe { super::ll_session::loop_mt_32(fr.se, config.cast()) };
         stop_cleanup(&fr.inner);
         res
     })
@@ -1191,7 +1191,7 @@ pub unsafe extern "C" fn fuse_loop_mt_31(f: *mut fuse, clone_fd: c_int) -> c_int
             return -1;
         }
         // SAFETY: our session.
-        let res = unsafe { super::ll_session::fuse_session_loop_mt_31(fr.se, clone_fd) };
+        let res = unsafe { super::ll_session::loop_mt_31(fr.se, clone_fd) };
         stop_cleanup(&fr.inner);
         res
     })
@@ -1377,7 +1377,7 @@ unsafe fn main_common(
     // SAFETY: zeroed is a valid empty options struct.
     let mut opts: fuse_cmdline_opts = unsafe { std::mem::zeroed() };
     // SAFETY: the caller's vector; our options struct.
-    if unsafe { super::cmdline::fuse_parse_cmdline_312(&mut args, &mut opts) } != 0 {
+    if unsafe { super::cmdline::parse_cmdline_312(&mut args, &mut opts) } != 0 {
         return 1;
     }
     let res = 'run: {

@@ -581,6 +581,19 @@ pub unsafe extern "C" fn fuse_session_loop_mt_312(
     se: *mut fuse_session,
     config: *mut super::fuse_common::fuse_loop_config,
 ) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { loop_mt_312(se, config) }
+}
+
+/// The body of [`fuse_session_loop_mt_312`], for Rust callers: calling the export itself from another
+/// module can separate it from its `.symver` directives in release builds.
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn loop_mt_312(
+    se: *mut fuse_session,
+    config: *mut super::fuse_common::fuse_loop_config,
+) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         use super::abi::{
             LOOP_CONFIG_V2_ID, LOOP_DEFAULT_IDLE_THREADS, LOOP_DEFAULT_MAX_THREADS, LoopConfig,
@@ -620,6 +633,16 @@ pub unsafe extern "C" fn fuse_session_loop_mt_32(
     se: *mut fuse_session,
     config: *mut c_void,
 ) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { loop_mt_32(se, config) }
+}
+
+/// The body of [`fuse_session_loop_mt_32`], for Rust callers: calling the export itself from another
+/// module can separate it from its `.symver` directives in release builds.
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn loop_mt_32(se: *mut fuse_session, config: *mut c_void) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         let mut cfg = crate::session::mt::MtConfig {
             clone_fd: false,
@@ -643,6 +666,16 @@ crate::symver!(fuse_session_loop_mt_32, "FUSE_3.2", "fuse_session_loop_mt@FUSE_3
 /// `se` is a live, mounted session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_session_loop_mt_31(se: *mut fuse_session, clone_fd: c_int) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { loop_mt_31(se, clone_fd) }
+}
+
+/// The body of [`fuse_session_loop_mt_31`], for Rust callers: calling the export itself from another
+/// module can separate it from its `.symver` directives in release builds.
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn loop_mt_31(se: *mut fuse_session, clone_fd: c_int) -> c_int {
     crate::ffi_guard!(-libc::EIO, {
         run_mt(
             se,
