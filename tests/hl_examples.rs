@@ -534,6 +534,32 @@ fn bad_arguments_are_errors() {
     }
 }
 
+/// The `fuse_config` switches libfuse 3 only takes from `init()` are unknown options on the
+/// command line, on both libraries: an error naming them, a non-zero exit, no mount.
+#[test]
+fn init_only_switches_are_unknown_options() {
+    let mnt = scratch_dir("hl_examples-initonly");
+    let lib = target_profile_dir();
+    for opt in ["hard_remove", "use_ino", "readdir_ino", "direct_io", "nullpath_ok", "intr"] {
+        let mut outs = Vec::new();
+        for ours in [false, true] {
+            let mut c = Command::new(exe(Flavour::Deb314, "hello"));
+            c.args(["-f", "-o", opt]).arg(&mnt);
+            if ours {
+                c.env("LD_LIBRARY_PATH", &lib);
+            } else {
+                c.env_remove("LD_LIBRARY_PATH");
+            }
+            let r = common::run(&mut c, BUILD_T).unwrap();
+            assert!(!r.ok(), "-o {opt} accepted (ours: {ours}): {r:?}");
+            assert!(r.stderr.contains("unknown option"), "-o {opt} (ours: {ours}): {}", r.stderr);
+            assert!(common::mount::fuse_mount_type(&mnt).is_none(), "-o {opt} mounted");
+            outs.push((r.status.code(), r.stderr));
+        }
+        assert_eq!(outs[0], outs[1], "-o {opt}: Debian's libfuse and ours differ");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Path locks (tests/c/hl_slow_rename.c)
 

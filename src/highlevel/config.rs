@@ -135,13 +135,6 @@ enum Field {
     Remember,
     Modules,
     ParallelDirectWrites,
-    HardRemove,
-    UseIno,
-    ReaddirIno,
-    DirectIo,
-    NullpathOk,
-    Intr,
-    IntrSignal,
     ShowHelp,
 }
 
@@ -152,9 +145,9 @@ const fn keep(templ: &'static [u8]) -> OptSpec<'static, Field> {
     OptSpec { templ, target: None, value: KEY_KEEP }
 }
 
-/// libfuse's table, plus the `fuse_config` switches older libfuse took from the command line
-/// (`hard_remove`, `use_ino`, `readdir_ino`, `direct_io`, `nullpath_ok`, `intr`,
-/// `intr_signal=`), which `init` can still override.
+/// libfuse 3's table. The other `fuse_config` switches (`hard_remove`, `use_ino`,
+/// `readdir_ino`, `direct_io`, `nullpath_ok`, `intr`, `intr_signal`) are the filesystem's to set
+/// in `init`: as with libfuse 3, they are unknown options on the command line.
 const LIB_SPECS: &[OptSpec<'static, Field>] = &[
     keep(b"debug"),
     keep(b"-d"),
@@ -183,13 +176,6 @@ const LIB_SPECS: &[OptSpec<'static, Field>] = &[
     set(b"remember=%u", Field::Remember, 0),
     set(b"modules=%s", Field::Modules, 0),
     set(b"parallel_direct_write=%d", Field::ParallelDirectWrites, 0),
-    set(b"hard_remove", Field::HardRemove, 1),
-    set(b"use_ino", Field::UseIno, 1),
-    set(b"readdir_ino", Field::ReaddirIno, 1),
-    set(b"direct_io", Field::DirectIo, 1),
-    set(b"nullpath_ok", Field::NullpathOk, 1),
-    set(b"intr", Field::Intr, 1),
-    set(b"intr_signal=%d", Field::IntrSignal, 0),
 ];
 
 /// `-h`/`--help` only: what the 3.0 entry point of `fuse_new` looks for.
@@ -229,12 +215,6 @@ impl<A: ArgVec> Handler<A, Field> for LibHandler<'_> {
             Field::SetGid => c.set_gid = on,
             Field::AcAttrTimeoutSet => c.ac_attr_timeout_set = on,
             Field::Remember => c.remember = value,
-            Field::HardRemove => c.hard_remove = on,
-            Field::UseIno => c.use_ino = on,
-            Field::ReaddirIno => c.readdir_ino = on,
-            Field::DirectIo => c.direct_io = on,
-            Field::NullpathOk => c.nullpath_ok = on,
-            Field::Intr => c.intr = on,
             Field::ShowHelp => c.show_help = on,
             _ => {}
         }
@@ -261,7 +241,6 @@ impl<A: ArgVec> Handler<A, Field> for LibHandler<'_> {
             Field::Remember => c.remember = num::<u32>(param, arg)? as i32,
             Field::Modules => c.modules = Some(param.to_vec()),
             Field::ParallelDirectWrites => c.parallel_direct_writes = num::<i32>(param, arg)? != 0,
-            Field::IntrSignal => c.intr_signal = num(param, arg)?,
             _ => return Err(OptError::InvalidParam(arg.to_vec())),
         }
         Ok(())
