@@ -506,8 +506,30 @@ impl Session {
 
     // ---------------------------------------------------------------- processing
 
-    /// Handle one request message (what `fuse_session_process_buf` does).
+    /// Handle one request message (what `fuse_session_process_buf` does). A panic while
+    /// handling it is logged and stops here: the loops go on with the next request, and a
+    /// request the panic left unanswered gets EIO.
     pub fn process(&self, buf: &[u8], fd: i32) {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.process_inner(buf, fd)
+        }));
+        if let Err(payload) = run {
+            crate::log::report_panic(module_path!(), payload.as_ref());
+        }
+    }
+
+    /// Run `f` (the filesystem's part of handling request `handle`); if it panics, log the
+    /// panic and answer the request with EIO unless it was answered already.
+    fn guarded(&self, handle: ReqHandle, f: impl FnOnce()) {
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            crate::log::report_panic(module_path!(), payload.as_ref());
+            if let Some(d) = req::take(handle) {
+                self.reply_raw(&d, -libc::EIO, &[]);
+            }
+        }
+    }
+
+    fn process_inner(&self, buf: &[u8], fd: i32) {
         let header = match request::decode_header(buf) {
             Ok(h) => h,
             Err(e) => {
@@ -591,7 +613,7 @@ impl Session {
         match &request.op {
             request::Operation::Init { arg } => {
                 let handle = req::insert(data);
-                init::do_init(self, handle, arg);
+                self.guarded(handle, || init::do_init(self, handle, arg));
             }
             request::Operation::Destroy => {
                 self.take_mountpoint_on_destroy();
@@ -622,12 +644,14 @@ impl Session {
             }
             _ => {
                 let handle = req::insert(data);
-                let dispatched = self.with_fs(|fs| fs.dispatch(self, handle, &request, buf));
-                if dispatched.is_none() {
-                    if let Some(d) = req::take(handle) {
-                        self.reply_raw(&d, -libc::ENOSYS, &[]);
+                self.guarded(handle, || {
+                    let dispatched = self.with_fs(|fs| fs.dispatch(self, handle, &request, buf));
+                    if dispatched.is_none() {
+                        if let Some(d) = req::take(handle) {
+                            self.reply_raw(&d, -libc::ENOSYS, &[]);
+                        }
                     }
-                }
+                });
             }
         }
     }
@@ -686,7 +710,12 @@ impl Session {
         if self.got_init() && !self.got_destroy.load(Ordering::Acquire) {
             self.with_fs(|fs| fs.destroy());
         }
-        req::drop_session(self.id());
+        let unanswered = req::drop_session(self.id());
+        if unanswered > 0 {
+            crate::log::err(&format!(
+                "fuse: {unanswered} request(s) never answered by the filesystem were dropped\n"
+            ));
+        }
         let fd = self.fd.swap(-1, Ordering::AcqRel);
         if fd >= 0 && !self.has_custom_io() {
             crate::sys::close_fd(fd);
