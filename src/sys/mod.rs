@@ -328,22 +328,27 @@ pub struct Interrupter {
 extern "C" fn interrupt_noop(_sig: libc::c_int) {}
 
 impl Interrupter {
-    /// Install the no-op handler on the last real-time signal.
+    /// Install the no-op handler on the last real-time signal the process may take: some
+    /// take the last ones for themselves (valgrind refuses SIGRTMAX with EINVAL), so the
+    /// signals below it are tried in turn.
     pub fn install() -> Result<Interrupter, i32> {
-        let sig = libc::SIGRTMAX();
-        // SAFETY: sigaction with valid, zero-initialised structs; the handler is an
-        // `extern "C" fn(c_int)` that does nothing (async-signal-safe).
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = interrupt_noop as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            sa.sa_flags = 0;
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, &sa, &mut old) == -1 {
-                return Err(last_errno());
+        let mut err = libc::EINVAL;
+        for sig in (libc::SIGRTMIN()..=libc::SIGRTMAX()).rev() {
+            // SAFETY: sigaction with valid, zero-initialised structs; the handler is an
+            // `extern "C" fn(c_int)` that does nothing (async-signal-safe).
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = interrupt_noop as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                sa.sa_flags = 0;
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &sa, &mut old) == 0 {
+                    return Ok(Interrupter { sig, old });
+                }
+                err = last_errno();
             }
-            Ok(Interrupter { sig, old })
         }
+        Err(err)
     }
 
     /// Called on the thread to be interrupted: make sure the signal is not blocked there.
