@@ -122,6 +122,8 @@ pub struct Session {
     custom_io: AtomicBool,
     fd: AtomicI32,
     mountpoint: Mutex<Option<Vec<u8>>>,
+    /// The mount itself, as mountinfo identified it right after mounting.
+    mount_ref: Mutex<Option<crate::mount::track::MountRef>>,
     /// The mount options from `fuse_session_new`'s arguments.
     pub mount_opts: crate::mount::MountOpts,
     debug: AtomicBool,
@@ -184,6 +186,7 @@ impl Session {
             custom_io: AtomicBool::new(false),
             fd: AtomicI32::new(-1),
             mountpoint: Mutex::new(None),
+            mount_ref: Mutex::new(None),
             mount_opts,
             debug: AtomicBool::new(opts.debug),
             deny_others: opts.deny_others,
@@ -337,6 +340,16 @@ impl Session {
     /// Record (or forget) the mountpoint.
     pub fn set_mountpoint(&self, mp: Option<Vec<u8>>) {
         *self.mountpoint.lock() = mp;
+    }
+
+    /// Note which mount is ours (found right after mounting).
+    pub fn set_mount_ref(&self, m: Option<crate::mount::track::MountRef>) {
+        *self.mount_ref.lock() = m;
+    }
+
+    /// Take the mount noted by [`Session::set_mount_ref`] (unmounting).
+    pub fn take_mount_ref(&self) -> Option<crate::mount::track::MountRef> {
+        self.mount_ref.lock().take()
     }
 
     /// Take the mountpoint (unmounting).
