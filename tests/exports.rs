@@ -249,7 +249,8 @@ fn every_export_refuses_null_and_garbage() {
     let ran = run(Command::new(&prog).env("LD_LIBRARY_PATH", target_profile_dir()), T).unwrap();
     assert!(ran.ok(), "crashed or failed: {} \nstderr:\n{}", ran.status, ran.stderr);
     assert!(!ran.stderr.contains("internal error"), "a panic was caught:\n{}", ran.stderr);
-    let (got, want): (Vec<&str>, Vec<&str>) = (ran.stdout.lines().collect(), EXPECTED.lines().collect());
+    let (got, want): (Vec<&str>, Vec<&str>) =
+        (ran.stdout.lines().collect(), EXPECTED.lines().collect());
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(g, w, "line {} (left what ran, right documented)", i + 1);
     }

@@ -192,8 +192,7 @@ fn passthrough_ll_on_ours_is_memcheck_clean() {
         fs::create_dir(at.join("d")).map_err(|e| io("mkdir", e))?;
         fs::rename(at.join("big"), at.join("d/moved")).map_err(|e| io("rename", e))?;
         std::os::unix::fs::symlink("d/moved", at.join("link")).map_err(|e| io("symlink", e))?;
-        if fs::read_link(at.join("link")).map_err(|e| io("readlink", e))? != Path::new("d/moved")
-        {
+        if fs::read_link(at.join("link")).map_err(|e| io("readlink", e))? != Path::new("d/moved") {
             return Err("readlink".into());
         }
         let mut names: Vec<String> = fs::read_dir(&at)

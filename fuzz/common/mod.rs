@@ -5,7 +5,12 @@
 use fuse3::capi::fuse_log::{VaListTag, fuse_set_log_func};
 use fuse3::log::fuse_log_level;
 
-unsafe extern "C" fn drop_log(_level: fuse_log_level, _fmt: *const libc::c_char, _ap: *mut VaListTag) {}
+unsafe extern "C" fn drop_log(
+    _level: fuse_log_level,
+    _fmt: *const libc::c_char,
+    _ap: *mut VaListTag,
+) {
+}
 
 /// Route the library's log lines to nowhere (once per process).
 pub fn quiet() {

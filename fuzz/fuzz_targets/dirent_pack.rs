@@ -53,7 +53,8 @@ fuzz_target!(|data: &[u8]| {
     let bufsize = u16::from_le_bytes(sz) as usize;
     let mut entries = Vec::new();
     while entries.len() < 256 {
-        let (Some(off), Some(mode), Some(ino)) = (take::<8>(&mut d), take::<4>(&mut d), take::<8>(&mut d))
+        let (Some(off), Some(mode), Some(ino)) =
+            (take::<8>(&mut d), take::<4>(&mut d), take::<8>(&mut d))
         else {
             break;
         };
@@ -90,13 +91,41 @@ fuzz_target!(|data: &[u8]| {
         let (probe, n) = unsafe {
             if plus {
                 (
-                    fuse_add_direntry_plus(std::ptr::null_mut(), std::ptr::null_mut(), 0, name.as_ptr(), &ep, e.off as i64),
-                    fuse_add_direntry_plus(std::ptr::null_mut(), p, rem, name.as_ptr(), &ep, e.off as i64),
+                    fuse_add_direntry_plus(
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        0,
+                        name.as_ptr(),
+                        &ep,
+                        e.off as i64,
+                    ),
+                    fuse_add_direntry_plus(
+                        std::ptr::null_mut(),
+                        p,
+                        rem,
+                        name.as_ptr(),
+                        &ep,
+                        e.off as i64,
+                    ),
                 )
             } else {
                 (
-                    fuse_add_direntry(std::ptr::null_mut(), std::ptr::null_mut(), 0, name.as_ptr(), &st, e.off as i64),
-                    fuse_add_direntry(std::ptr::null_mut(), p, rem, name.as_ptr(), &st, e.off as i64),
+                    fuse_add_direntry(
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        0,
+                        name.as_ptr(),
+                        &st,
+                        e.off as i64,
+                    ),
+                    fuse_add_direntry(
+                        std::ptr::null_mut(),
+                        p,
+                        rem,
+                        name.as_ptr(),
+                        &st,
+                        e.off as i64,
+                    ),
                 )
             }
         };
@@ -121,7 +150,8 @@ fuzz_target!(|data: &[u8]| {
     // Decode what was packed, the way the kernel walks it.
     let mut at = 0;
     for e in packed {
-        let (dirent, base) = if plus { (at + 128, FUSE_NAME_OFFSET_DIRENTPLUS) } else { (at, FUSE_NAME_OFFSET) };
+        let (dirent, base) =
+            if plus { (at + 128, FUSE_NAME_OFFSET_DIRENTPLUS) } else { (at, FUSE_NAME_OFFSET) };
         if plus {
             assert_eq!(u64_at(&buf, at), e.ino, "entry_out.nodeid");
         }

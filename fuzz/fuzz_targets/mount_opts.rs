@@ -41,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = helper_opts::source(r.fsname.as_deref(), r.subtype.as_deref(), b"/dev/fuse");
         if mode & 1 == 0 {
             // A user can never get suid/dev mounts.
-            assert!(r.flags & (libc::MS_NOSUID | libc::MS_NODEV) == (libc::MS_NOSUID | libc::MS_NODEV));
+            assert!(
+                r.flags & (libc::MS_NOSUID | libc::MS_NODEV) == (libc::MS_NOSUID | libc::MS_NODEV)
+            );
         }
     }
 });

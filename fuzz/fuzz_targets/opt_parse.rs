@@ -93,7 +93,12 @@ fn table() -> Vec<fuse_opt> {
     ]
 }
 
-unsafe extern "C" fn callback(data: *mut c_void, arg: *const c_char, _key: c_int, out: *mut fuse_args) -> c_int {
+unsafe extern "C" fn callback(
+    data: *mut c_void,
+    arg: *const c_char,
+    _key: c_int,
+    out: *mut fuse_args,
+) -> c_int {
     // SAFETY: the parser hands back our Data and a valid C string and vector.
     let d = unsafe { &mut *data.cast::<Data>() };
     let _ = unsafe { CStr::from_ptr(arg) }.to_bytes().len();
@@ -172,7 +177,8 @@ fuzz_target!(|input: &[u8]| {
     let mut args = make_args(&strings);
     let before = args.argc;
     // SAFETY: a valid vector, a terminated table whose offsets name fields of the right types.
-    let rc = unsafe { fuse_opt_parse(&mut args, (&raw mut data).cast(), tab.as_ptr(), Some(callback)) };
+    let rc =
+        unsafe { fuse_opt_parse(&mut args, (&raw mut data).cast(), tab.as_ptr(), Some(callback)) };
     assert!(rc == 0 || rc == -1, "rc {rc}");
     if rc == -1 {
         assert_eq!(args.argc, before, "args changed by a failed parse");

@@ -242,7 +242,13 @@ fn answer_once(req: fuse_req_t) {
             15 => {
                 let one = libc::iovec { iov_base: big.as_ptr() as *mut c_void, iov_len: big.len() };
                 let iov = [one, one];
-                fuse_reply_ioctl_retry(req, iov.as_ptr(), (next() % 3) as size_t, iov.as_ptr(), (next() % 3) as size_t)
+                fuse_reply_ioctl_retry(
+                    req,
+                    iov.as_ptr(),
+                    (next() % 3) as size_t,
+                    iov.as_ptr(),
+                    (next() % 3) as size_t,
+                )
             }
             16 => fuse_reply_ioctl(req, absurd_errno(), big.as_ptr().cast(), big.len()),
             17 => fuse_reply_poll(req, next() as c_uint),
@@ -259,7 +265,8 @@ fn answer_once(req: fuse_req_t) {
                 fuse_reply_iov(req, iov.as_ptr(), (next() % 3) as c_int)
             }
             21 => {
-                let iov = [libc::iovec { iov_base: big.as_ptr() as *mut c_void, iov_len: big.len() }];
+                let iov =
+                    [libc::iovec { iov_base: big.as_ptr() as *mut c_void, iov_len: big.len() }];
                 fuse_reply_ioctl_iov(req, next() as c_int, iov.as_ptr(), (next() % 2) as c_int)
             }
             22 => {
@@ -285,7 +292,13 @@ struct Recording {
 
 impl Filesystem for Recording {
     fn implemented(&self) -> Implemented {
-        Implemented { write_buf: false, posix_locks: true, flock: true, readdirplus: true, readdir: true }
+        Implemented {
+            write_buf: false,
+            posix_locks: true,
+            flock: true,
+            readdirplus: true,
+            readdir: true,
+        }
     }
     fn init(&self, conn: *mut ConnInfo) -> bool {
         // SAFETY: the session's own connection info, valid during init.
@@ -360,7 +373,13 @@ unsafe extern "C" fn c_fi(req: fuse_req_t, _ino: fuse_ino_t, fi: *mut fuse_file_
     }
     answer(req)
 }
-unsafe extern "C" fn c_setattr(req: fuse_req_t, _ino: fuse_ino_t, attr: *mut stat, _s: c_int, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_setattr(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    attr: *mut stat,
+    _s: c_int,
+    _fi: *mut fuse_file_info,
+) {
     // SAFETY: the library's stat.
     let _ = unsafe { (*attr).st_mode };
     answer(req)
@@ -368,18 +387,37 @@ unsafe extern "C" fn c_setattr(req: fuse_req_t, _ino: fuse_ino_t, attr: *mut sta
 unsafe extern "C" fn c_ino(req: fuse_req_t, _ino: fuse_ino_t) {
     answer(req)
 }
-unsafe extern "C" fn c_mknod(req: fuse_req_t, _p: fuse_ino_t, _n: *const c_char, _m: mode_t, _r: dev_t) {
+unsafe extern "C" fn c_mknod(
+    req: fuse_req_t,
+    _p: fuse_ino_t,
+    _n: *const c_char,
+    _m: mode_t,
+    _r: dev_t,
+) {
     answer(req)
 }
 unsafe extern "C" fn c_mkdir(req: fuse_req_t, _p: fuse_ino_t, _n: *const c_char, _m: mode_t) {
     answer(req)
 }
-unsafe extern "C" fn c_symlink(req: fuse_req_t, link: *const c_char, _p: fuse_ino_t, name: *const c_char) {
+unsafe extern "C" fn c_symlink(
+    req: fuse_req_t,
+    link: *const c_char,
+    _p: fuse_ino_t,
+    name: *const c_char,
+) {
     // SAFETY: C strings from the message.
-    let _ = unsafe { (CStr::from_ptr(link).to_bytes().len(), CStr::from_ptr(name).to_bytes().len()) };
+    let _ =
+        unsafe { (CStr::from_ptr(link).to_bytes().len(), CStr::from_ptr(name).to_bytes().len()) };
     answer(req)
 }
-unsafe extern "C" fn c_rename(req: fuse_req_t, _p: fuse_ino_t, _n: *const c_char, _np: fuse_ino_t, nn: *const c_char, _f: c_uint) {
+unsafe extern "C" fn c_rename(
+    req: fuse_req_t,
+    _p: fuse_ino_t,
+    _n: *const c_char,
+    _np: fuse_ino_t,
+    nn: *const c_char,
+    _f: c_uint,
+) {
     // SAFETY: a C string from the message.
     let _ = unsafe { CStr::from_ptr(nn) }.to_bytes().len();
     answer(req)
@@ -387,19 +425,43 @@ unsafe extern "C" fn c_rename(req: fuse_req_t, _p: fuse_ino_t, _n: *const c_char
 unsafe extern "C" fn c_link(req: fuse_req_t, _i: fuse_ino_t, _np: fuse_ino_t, _nn: *const c_char) {
     answer(req)
 }
-unsafe extern "C" fn c_rw(req: fuse_req_t, _ino: fuse_ino_t, _size: size_t, _off: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_rw(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _size: size_t,
+    _off: off_t,
+    _fi: *mut fuse_file_info,
+) {
     answer(req)
 }
-unsafe extern "C" fn c_write(req: fuse_req_t, _ino: fuse_ino_t, buf: *const c_char, size: size_t, _off: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_write(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    buf: *const c_char,
+    size: size_t,
+    _off: off_t,
+    _fi: *mut fuse_file_info,
+) {
     // SAFETY: the library hands `size` bytes of the message.
     let data = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) };
     let _ = data.iter().fold(0u8, |a, b| a ^ b);
     answer(req)
 }
-unsafe extern "C" fn c_sync(req: fuse_req_t, _ino: fuse_ino_t, _d: c_int, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_sync(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _d: c_int,
+    _fi: *mut fuse_file_info,
+) {
     answer(req)
 }
-unsafe extern "C" fn c_readdir(req: fuse_req_t, _ino: fuse_ino_t, size: size_t, _off: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_readdir(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    size: size_t,
+    _off: off_t,
+    _fi: *mut fuse_file_info,
+) {
     let d = dir_listing(req, false);
     let n = d.len().min(size);
     // SAFETY: `n` bytes of `d`.
@@ -412,18 +474,36 @@ unsafe extern "C" fn c_readdir(req: fuse_req_t, _ino: fuse_ino_t, size: size_t, 
         }
     };
 }
-unsafe extern "C" fn c_readdirplus(req: fuse_req_t, _ino: fuse_ino_t, size: size_t, _off: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_readdirplus(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    size: size_t,
+    _off: off_t,
+    _fi: *mut fuse_file_info,
+) {
     let d = dir_listing(req, true);
     let n = d.len().min(size);
     // SAFETY: `n` bytes of `d`.
     unsafe { fuse_reply_buf(req, d.as_ptr().cast(), n) };
 }
-unsafe extern "C" fn c_setxattr(req: fuse_req_t, _ino: fuse_ino_t, _n: *const c_char, v: *const c_char, size: size_t, _f: c_int) {
+unsafe extern "C" fn c_setxattr(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _n: *const c_char,
+    v: *const c_char,
+    size: size_t,
+    _f: c_int,
+) {
     // SAFETY: `size` bytes of the message.
     let _ = unsafe { std::slice::from_raw_parts(v.cast::<u8>(), size) }.len();
     answer(req)
 }
-unsafe extern "C" fn c_getxattr(req: fuse_req_t, _ino: fuse_ino_t, _n: *const c_char, _size: size_t) {
+unsafe extern "C" fn c_getxattr(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _n: *const c_char,
+    _size: size_t,
+) {
     answer(req)
 }
 unsafe extern "C" fn c_listxattr(req: fuse_req_t, _ino: fuse_ino_t, _size: size_t) {
@@ -432,15 +512,32 @@ unsafe extern "C" fn c_listxattr(req: fuse_req_t, _ino: fuse_ino_t, _size: size_
 unsafe extern "C" fn c_access(req: fuse_req_t, _ino: fuse_ino_t, _m: c_int) {
     answer(req)
 }
-unsafe extern "C" fn c_create(req: fuse_req_t, _p: fuse_ino_t, _n: *const c_char, _m: mode_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_create(
+    req: fuse_req_t,
+    _p: fuse_ino_t,
+    _n: *const c_char,
+    _m: mode_t,
+    _fi: *mut fuse_file_info,
+) {
     answer(req)
 }
-unsafe extern "C" fn c_lock(req: fuse_req_t, _ino: fuse_ino_t, _fi: *mut fuse_file_info, l: *mut flock) {
+unsafe extern "C" fn c_lock(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _fi: *mut fuse_file_info,
+    l: *mut flock,
+) {
     // SAFETY: the library's flock.
     let _ = unsafe { (*l).l_type };
     answer(req)
 }
-unsafe extern "C" fn c_setlk(req: fuse_req_t, _ino: fuse_ino_t, _fi: *mut fuse_file_info, _l: *mut flock, _s: c_int) {
+unsafe extern "C" fn c_setlk(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _fi: *mut fuse_file_info,
+    _l: *mut flock,
+    _s: c_int,
+) {
     answer(req)
 }
 unsafe extern "C" fn c_bmap(req: fuse_req_t, _ino: fuse_ino_t, _b: size_t, _i: u64) {
@@ -464,7 +561,12 @@ unsafe extern "C" fn c_ioctl(
     }
     answer(req)
 }
-unsafe extern "C" fn c_poll(req: fuse_req_t, _ino: fuse_ino_t, _fi: *mut fuse_file_info, ph: *mut fuse_pollhandle) {
+unsafe extern "C" fn c_poll(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _fi: *mut fuse_file_info,
+    ph: *mut fuse_pollhandle,
+) {
     if !ph.is_null() {
         // SAFETY: the handle is ours to destroy.
         unsafe { fuse3::capi::fuse_common::fuse_pollhandle_destroy(ph) };
@@ -477,13 +579,31 @@ unsafe extern "C" fn c_forget_multi(req: fuse_req_t, count: size_t, f: *mut fuse
     // SAFETY: any handle value is accepted.
     unsafe { fuse_reply_none(req) }
 }
-unsafe extern "C" fn c_flock(req: fuse_req_t, _ino: fuse_ino_t, _fi: *mut fuse_file_info, _op: c_int) {
+unsafe extern "C" fn c_flock(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _fi: *mut fuse_file_info,
+    _op: c_int,
+) {
     answer(req)
 }
-unsafe extern "C" fn c_fallocate(req: fuse_req_t, _ino: fuse_ino_t, _m: c_int, _o: off_t, _l: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_fallocate(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    _m: c_int,
+    _o: off_t,
+    _l: off_t,
+    _fi: *mut fuse_file_info,
+) {
     answer(req)
 }
-unsafe extern "C" fn c_write_buf(req: fuse_req_t, _ino: fuse_ino_t, bufv: *mut fuse_bufvec, _off: off_t, _fi: *mut fuse_file_info) {
+unsafe extern "C" fn c_write_buf(
+    req: fuse_req_t,
+    _ino: fuse_ino_t,
+    bufv: *mut fuse_bufvec,
+    _off: off_t,
+    _fi: *mut fuse_file_info,
+) {
     // SAFETY: the library's bufvec.
     let _ = unsafe { fuse3::capi::fuse_common::fuse_buf_size(bufv) };
     answer(req)
@@ -582,17 +702,20 @@ fuzz_target!(|data: &[u8]| {
     let mut argv0 = *b"fuzz\0";
     let mut argv = [argv0.as_mut_ptr().cast::<c_char>(), ptr::null_mut()];
     let mut args = fuse_args { argc: 1, argv: argv.as_mut_ptr(), allocated: 0 };
-    let (owned, raw_se): (Option<Box<Session>>, *mut fuse3::capi::fuse_common::fuse_session) = if c_table {
-        // SAFETY: a valid argument vector and a full ops table.
-        let se = unsafe { fuse_session_new(&mut args, &ops, std::mem::size_of_val(&ops), ptr::null_mut()) };
-        assert!(!se.is_null());
-        (None, se)
-    } else {
-        let (so, mo, _) =
-            fuse3::session::opts::parse_session_args(&[b"fuzz".to_vec()]).expect("options");
-        let se = Session::new(&so, mo, false, (3, 19, 0), 0);
-        (Some(se), ptr::null_mut())
-    };
+    let (owned, raw_se): (Option<Box<Session>>, *mut fuse3::capi::fuse_common::fuse_session) =
+        if c_table {
+            // SAFETY: a valid argument vector and a full ops table.
+            let se = unsafe {
+                fuse_session_new(&mut args, &ops, std::mem::size_of_val(&ops), ptr::null_mut())
+            };
+            assert!(!se.is_null());
+            (None, se)
+        } else {
+            let (so, mo, _) =
+                fuse3::session::opts::parse_session_args(&[b"fuzz".to_vec()]).expect("options");
+            let se = Session::new(&so, mo, false, (3, 19, 0), 0);
+            (Some(se), ptr::null_mut())
+        };
     // SAFETY: the session just made, alive until destroyed below.
     let se: &Session = match &owned {
         Some(s) => s,

@@ -75,7 +75,9 @@ fn read_mountinfo() -> Vec<Entry> {
 }
 
 fn is_fuse(fstype: &[u8]) -> bool {
-    fstype == b"fuse" || fstype == b"fuseblk" || fstype.starts_with(b"fuse.")
+    fstype == b"fuse"
+        || fstype == b"fuseblk"
+        || fstype.starts_with(b"fuse.")
         || fstype.starts_with(b"fuseblk.")
 }
 

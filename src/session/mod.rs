@@ -523,9 +523,8 @@ impl Session {
     /// handling it is logged and stops here: the loops go on with the next request, and a
     /// request the panic left unanswered gets EIO.
     pub fn process(&self, buf: &[u8], fd: i32) {
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.process_inner(buf, fd)
-        }));
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process_inner(buf, fd)));
         if let Err(payload) = run {
             crate::log::report_panic(module_path!(), payload.as_ref());
         }

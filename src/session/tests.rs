@@ -84,8 +84,7 @@ fn session(
     let se = Session::new(&so, mo, false, (3, 19, 0), 0);
     let rec = Arc::new(Recorder::default());
     se.set_channel(Box::new(Rec(Arc::clone(&rec))), 99);
-    let fs =
-        Arc::new(Fs {
+    let fs = Arc::new(Fs {
         imp,
         init,
         dispatched: Mutex::new(Vec::new()),
