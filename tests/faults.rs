@@ -1,5 +1,6 @@
 //! Faults around a session (issue 10): the FUSE device missing or not openable, the daemon
-//! killed while a program writes through the mount, the mountpoint moved while mounted.
+//! killed while a program writes through the mount, the mountpoint moved while mounted or its
+//! path taken by another mount.
 //! Helper failures, auto_unmount after kill -9 of an idle daemon and signals are in
 //! tests/mounting.rs and tests/ll_session.rs.
 //!
@@ -259,4 +260,57 @@ fn moved_mountpoint_is_unmounted_on_exit_ours() {
     assert_eq!(sys, (("exit", 1), true), "Debian's: the check sees the mount it leaves behind");
     let ours = moved_run(Lib::Ours);
     assert_eq!(ours, (("exit", 1), false), "ours leaves no mount behind");
+}
+
+/// Whether a tmpfs is mounted at `p`.
+fn tmpfs_at(p: &Path) -> bool {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let want = p.to_string_lossy();
+    info.lines().any(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        let sep = f.iter().position(|x| *x == "-");
+        f.len() > 4 && f[4] == want && sep.is_some_and(|s| f.get(s + 1) == Some(&"tmpfs"))
+    })
+}
+
+/// hello_ll mounted at MNT with a file open on it; MNT lazily unmounted and a tmpfs mounted in
+/// its place; SIGTERM. Returns whether the tmpfs is still mounted afterwards.
+fn replaced_run(lib: Lib) -> ((&'static str, i32), bool) {
+    let dir = scratch_dir(&format!("faults-replaced-{}", lib.name()));
+    let mp = dir.join("mnt");
+    fs::create_dir(&mp).unwrap();
+    let mut cmd = Command::new(&built().hello_ll);
+    cmd.arg("-f").arg(&mp);
+    let m = MountGuard::start(&mut cmd, &mp, lib, MOUNT_T).unwrap();
+    let hello = mp.join("hello");
+    // The open file keeps the detached filesystem (and the daemon's connection) alive.
+    let open = with_timeout("open", OP_T, move || fs::File::open(hello)).unwrap().unwrap();
+    run_ok(Command::new("umount").arg("-l").arg(&mp), OP_T).unwrap();
+    run_ok(Command::new("mount").args(["-t", "tmpfs", "stranger"]).arg(&mp), OP_T).unwrap();
+    struct Umount(PathBuf);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            while tmpfs_at(&self.0) {
+                if !Command::new("umount").arg(&self.0).status().is_ok_and(|s| s.success()) {
+                    break;
+                }
+            }
+        }
+    }
+    let _cleanup = Umount(mp.clone());
+    assert!(tmpfs_at(&mp));
+    m.signal(libc::SIGTERM);
+    let (st, _o, _e) = m.wait_exit(EXIT_T).unwrap();
+    drop(open);
+    (status_key(st), tmpfs_at(&mp))
+}
+
+/// The mountpoint path given to another mount meanwhile: libfuse unmounts by path and so
+/// unmounts the stranger; ours sees its own mount is no longer there and leaves the path alone.
+#[test]
+fn another_mount_at_the_old_path_is_left_alone_ours() {
+    let sys = replaced_run(Lib::System);
+    assert_eq!(sys, (("exit", 1), false), "Debian's unmounts the stranger (the check sees it)");
+    let ours = replaced_run(Lib::Ours);
+    assert_eq!(ours, (("exit", 1), true), "ours leaves the stranger mounted");
 }
