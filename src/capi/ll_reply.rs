@@ -969,3 +969,37 @@ pub unsafe extern "C" fn fuse_passthrough_close(req: fuse_req_t, backing_id: c_i
     })
 }
 crate::symver!(fuse_passthrough_close, "FUSE_3.17");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(name: &[u8], buf: &mut [u8]) -> size_t {
+        let c = std::ffi::CString::new(name).unwrap();
+        // SAFETY: all-zero is a valid stat.
+        let st: stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `buf` is writable for its length; a C string and a stat.
+        unsafe {
+            fuse_add_direntry(
+                ptr::null_mut(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                c.as_ptr(),
+                &st,
+                1,
+            )
+        }
+    }
+
+    /// Found by the dirent_pack fuzz target: an empty name was packed (the kernel fails the
+    /// whole listing for it), and so were names over NAME_MAX.
+    #[test]
+    fn empty_and_over_long_names_are_left_out() {
+        let mut buf = [0xa5u8; 512];
+        assert_eq!(add(b"", &mut buf), 0);
+        assert_eq!(add(&[b'n'; 256], &mut buf), 0);
+        assert!(buf.iter().all(|&b| b == 0xa5), "nothing written");
+        assert_eq!(add(&[b'n'; 255], &mut buf), crate::kernel::fuse_rec_align(24 + 255));
+        assert_eq!(add(b"x", &mut buf), 32);
+    }
+}
