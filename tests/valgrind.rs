@@ -1,6 +1,7 @@
 //! Memory checks of whole sessions: Debian's `hello_ll` and `passthrough_ll` examples, built
 //! with Debian's headers, run under valgrind's memcheck on our `libfuse3.so.3`: mount, use,
-//! unmount. Valgrind must report zero errors and zero definitely lost bytes.
+//! unmount; and our own c-examples/notes_ll.c built on our headers. Valgrind must report zero
+//! errors and zero definitely lost bytes.
 //!
 //! A small leaking C program proves first that the log parsing catches what it looks for.
 //! If valgrind is not installed the tests say so and pass (`.ci/run` installs it).
@@ -113,10 +114,21 @@ fn session_under_valgrind(
 ) {
     let dir = scratch_dir(&format!("valgrind-{example}"));
     let prog = build(&Path::new(EXAMPLES).join(format!("{example}.c")), &dir, true);
+    run_under_valgrind(example, &dir, &prog, extra, work)
+}
+
+/// Run `prog` under valgrind on ours, do `work` on the mount, unmount, check the log.
+fn run_under_valgrind(
+    example: &str,
+    dir: &Path,
+    prog: &Path,
+    extra: &[String],
+    work: impl FnOnce(PathBuf) -> Result<(), String> + Send + 'static,
+) {
     let mp = dir.join("mnt");
     fs::create_dir(&mp).unwrap();
     let log = dir.join("memcheck.log");
-    let mut cmd = valgrind_cmd(&log, &prog);
+    let mut cmd = valgrind_cmd(&log, prog);
     cmd.arg("-f").args(extra).arg(&mp);
     // Lib::Ours sets LD_LIBRARY_PATH; the guard checks the daemon mapped our libfuse3.so.3.
     let m = MountGuard::start(&mut cmd, &mp, Lib::Ours, MOUNT_T)
@@ -212,6 +224,48 @@ fn passthrough_ll_on_ours_is_memcheck_clean() {
         fs::remove_dir(at.join("d")).map_err(|e| io("rmdir", e))?;
         if src2.join("d").exists() {
             return Err("rmdir did not reach the source directory".into());
+        }
+        Ok(())
+    });
+}
+
+/// Our own c-examples/notes_ll.c, built against our headers (so it loads `libfuse3.so.4`).
+#[test]
+fn notes_ll_built_on_our_headers_is_memcheck_clean() {
+    if !have_valgrind() {
+        return;
+    }
+    let dir = scratch_dir("valgrind-notes_ll");
+    let prog = dir.join("notes_ll");
+    let flags = run_ok(
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "fuse3"])
+            .env("PKG_CONFIG_PATH", common::target_profile_dir()),
+        BUILD_T,
+    )
+    .unwrap();
+    let mut cc = Command::new("gcc");
+    cc.args(["-Wall", "-Wextra", "-Werror", "-g", "-O0"])
+        .arg(common::repo_root().join("c-examples/notes_ll.c"))
+        .arg("-o")
+        .arg(&prog)
+        .args(flags.stdout.split_whitespace());
+    run_ok(&mut cc, BUILD_T).unwrap();
+    run_under_valgrind("notes_ll", &dir, &prog, &[], |mp| {
+        fs::write(mp.join("a"), b"hello\n").map_err(|e| io("write", e))?;
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(mp.join("big"), &data).map_err(|e| io("write big", e))?;
+        if fs::read(mp.join("big")).map_err(|e| io("read big", e))? != data {
+            return Err("big reads back different".into());
+        }
+        fs::rename(mp.join("a"), mp.join("b")).map_err(|e| io("rename", e))?;
+        let n = fs::read_dir(&mp).map_err(|e| io("readdir", e))?.count();
+        if n != 2 {
+            return Err(format!("{n} entries instead of b and big"));
+        }
+        fs::remove_file(mp.join("big")).map_err(|e| io("unlink", e))?;
+        if fs::read_to_string(mp.join("b")).map_err(|e| io("read b", e))? != "hello\n" {
+            return Err("b reads back different".into());
         }
         Ok(())
     });
