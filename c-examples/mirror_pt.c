@@ -3,12 +3,23 @@
  *
  * Opening a file opens the source file and registers it with the kernel as the backing file
  * (fuse_passthrough_open); reads and writes then go from the kernel straight to it, without
- * reaching this daemon. The daemon counts the READ and WRITE requests it still gets (none,
- * when passthrough is in effect), the backing files it registered and released, and prints
- * the counts when it exits. Without passthrough (not root, or an old kernel) it serves reads
- * and writes itself.
+ * reaching this daemon. The kernel wants every passthrough open of one inode to name the same
+ * backing file, so the registration is kept per inode while any open of it lasts, and reused.
+ * The daemon counts the READ and WRITE requests it still gets (none, when passthrough is in
+ * effect), the backing files it registered, reused and released, and prints the counts when
+ * it exits. When registering fails (not root, no passthrough in the kernel or for this mount,
+ * a source stacked too deep) the open goes ahead without passthrough and the daemon serves
+ * reads and writes itself.
  *
- *   mirror_pt [-f] [-d] -o source=DIR MOUNTPOINT
+ *   mirror_pt [-f] [-d] [-s] -o source=DIR [-o writeback] [-o direct_io]
+ *             [-o backing_depth=N] [-o force_backing_id=N] MOUNTPOINT
+ *
+ * writeback: also ask for the writeback cache (the kernel then refuses passthrough).
+ * direct_io: open files with direct_io as well as a backing file.
+ * backing_depth=N: the stacking depth of backing files (conn->max_backing_stack_depth; 0, the
+ * default, means the source must not itself be a passthrough FUSE mount).
+ * force_backing_id=N (for tests): claim backing id N for opens that got none; the kernel
+ * then fails those opens with EIO.
  */
 #define FUSE_USE_VERSION 317
 #include <fuse_lowlevel.h>
@@ -25,20 +36,36 @@
 #include <unistd.h>
 
 #define MAX_FILES 4096
+#define HAS_BACKING (1ULL << 32)
+#define FD_OF(fi) ((int)((fi)->fh & 0xffffffffu))
 
+struct mirror_opts {
+	char *source;
+	int writeback;
+	int direct_io;
+	unsigned backing_depth;
+	int force_backing_id;
+};
+
+static struct mirror_opts mo;
 static int source_fd = -1;
-static char *source;
 static int passthrough;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* Inode i + 2 is names[i]. */
 static char *names[MAX_FILES];
-static unsigned long n_read, n_write, n_open, n_backing_open, n_backing_close, n_backing_fail;
-/* The backing id registered for each open source fd (RELEASE does not bring it back). */
-#define MAX_FDS 65536
-static int backing_of_fd[MAX_FDS];
+/* The backing id of inode i + 2 while backing_refs[i] passthrough opens of it last. */
+static int backing_id[MAX_FILES];
+static unsigned backing_refs[MAX_FILES];
+static unsigned long n_read, n_write, n_open, n_backing_open, n_backing_reuse, n_backing_close,
+	n_backing_fail;
 
+#define MIRROR_OPT(t, p) { t, offsetof(struct mirror_opts, p), 1 }
 static const struct fuse_opt mirror_opts[] = {
-	{ "source=%s", 0, 0 },
+	{ "source=%s", offsetof(struct mirror_opts, source), 0 },
+	{ "backing_depth=%u", offsetof(struct mirror_opts, backing_depth), 0 },
+	{ "force_backing_id=%d", offsetof(struct mirror_opts, force_backing_id), 0 },
+	MIRROR_OPT("writeback", writeback),
+	MIRROR_OPT("direct_io", direct_io),
 	FUSE_OPT_END
 };
 
@@ -85,10 +112,14 @@ static int stat_ino(fuse_ino_t ino, struct stat *st)
 static void m_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* Passthrough needs the kernel's consent and excludes the writeback cache. */
+	/* Passthrough needs the kernel's consent; the kernel refuses it with the writeback cache. */
 	if (fuse_set_feature_flag(conn, FUSE_CAP_PASSTHROUGH))
 		passthrough = 1;
-	fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+	if (mo.writeback)
+		fuse_set_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+	else
+		fuse_unset_feature_flag(conn, FUSE_CAP_WRITEBACK_CACHE);
+	conn->max_backing_stack_depth = mo.backing_depth;
 }
 
 static void m_destroy(void *userdata)
@@ -96,9 +127,9 @@ static void m_destroy(void *userdata)
 	(void)userdata;
 	fprintf(stderr,
 		"mirror_pt: passthrough=%d opens=%lu reads=%lu writes=%lu backing_open=%lu "
-		"backing_close=%lu backing_fail=%lu\n",
-		passthrough, n_open, n_read, n_write, n_backing_open, n_backing_close,
-		n_backing_fail);
+		"backing_reuse=%lu backing_close=%lu backing_fail=%lu\n",
+		passthrough, n_open, n_read, n_write, n_backing_open, n_backing_reuse,
+		n_backing_close, n_backing_fail);
 }
 
 static void m_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -145,6 +176,85 @@ static void m_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, 0);
 }
 
+/* A backing id for inode ino's open source fd: the inode's current one, or a new one
+ * registered now. 0 when the kernel refuses (the open then goes without passthrough). */
+static int backing_get(fuse_req_t req, fuse_ino_t ino, int fd)
+{
+	size_t i = ino - 2;
+	int id;
+	pthread_mutex_lock(&lock);
+	if (backing_refs[i] > 0) {
+		backing_refs[i]++;
+		id = backing_id[i];
+		pthread_mutex_unlock(&lock);
+		__atomic_add_fetch(&n_backing_reuse, 1, __ATOMIC_RELAXED);
+		return id;
+	}
+	id = fuse_passthrough_open(req, fd);
+	if (id > 0) {
+		backing_id[i] = id;
+		backing_refs[i] = 1;
+		__atomic_add_fetch(&n_backing_open, 1, __ATOMIC_RELAXED);
+	} else {
+		id = 0;
+		__atomic_add_fetch(&n_backing_fail, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&lock);
+	return id;
+}
+
+/* One passthrough open of inode ino ended: release its backing id after the last. */
+static void backing_put(fuse_req_t req, fuse_ino_t ino)
+{
+	size_t i = ino - 2;
+	pthread_mutex_lock(&lock);
+	if (backing_refs[i] > 0 && --backing_refs[i] == 0) {
+		if (fuse_passthrough_close(req, backing_id[i]) >= 0)
+			__atomic_add_fetch(&n_backing_close, 1, __ATOMIC_RELAXED);
+		backing_id[i] = 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void m_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		      struct fuse_file_info *fi)
+{
+	const char *name = name_of(ino);
+	struct stat st;
+	int err = 0;
+	if (!name) {
+		fuse_reply_err(req, ino == FUSE_ROOT_ID ? EPERM : ENOENT);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE)
+		err = fchmodat(source_fd, name, attr->st_mode & 07777, 0) ? errno : 0;
+	if (!err && (to_set & FUSE_SET_ATTR_SIZE)) {
+		int fd = fi ? FD_OF(fi) : openat(source_fd, name, O_WRONLY);
+		if (fd < 0 || ftruncate(fd, attr->st_size) != 0)
+			err = errno;
+		if (!fi && fd >= 0)
+			close(fd);
+	}
+	if (!err && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+		if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+			ts[0].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_ATIME)
+			ts[0] = attr->st_atim;
+		if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+			ts[1].tv_nsec = UTIME_NOW;
+		else if (to_set & FUSE_SET_ATTR_MTIME)
+			ts[1] = attr->st_mtim;
+		err = utimensat(source_fd, name, ts, AT_SYMLINK_NOFOLLOW) ? errno : 0;
+	}
+	if (!err)
+		err = stat_ino(ino, &st);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
 static void m_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const char *name = name_of(ino);
@@ -159,31 +269,27 @@ static void m_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	__atomic_add_fetch(&n_open, 1, __ATOMIC_RELAXED);
-	fi->fh = (uint64_t)fd;
-	if (passthrough) {
-		int id = fuse_passthrough_open(req, fd);
-		if (id > 0) {
-			fi->backing_id = id;
-			if (fd < MAX_FDS)
-				backing_of_fd[fd] = id;
-			__atomic_add_fetch(&n_backing_open, 1, __ATOMIC_RELAXED);
-		} else {
-			__atomic_add_fetch(&n_backing_fail, 1, __ATOMIC_RELAXED);
-		}
+	if (mo.direct_io)
+		fi->direct_io = 1;
+	if (passthrough)
+		fi->backing_id = backing_get(req, ino, fd);
+	/* The low 32 bits are the source fd; HAS_BACKING marks a passthrough open. */
+	fi->fh = (uint64_t)fd | (fi->backing_id > 0 ? HAS_BACKING : 0);
+	if (fi->backing_id <= 0 && mo.force_backing_id)
+		fi->backing_id = mo.force_backing_id;
+	if (fuse_reply_open(req, fi) != 0) {
+		/* No RELEASE will come for an open the kernel never saw. */
+		if (fi->fh & HAS_BACKING)
+			backing_put(req, ino);
+		close(fd);
 	}
-	fuse_reply_open(req, fi);
 }
 
 static void m_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int fd = (int)fi->fh;
-	(void)ino;
-	if (fd >= 0 && fd < MAX_FDS && backing_of_fd[fd] > 0) {
-		if (fuse_passthrough_close(req, backing_of_fd[fd]) >= 0)
-			__atomic_add_fetch(&n_backing_close, 1, __ATOMIC_RELAXED);
-		backing_of_fd[fd] = 0;
-	}
-	close(fd);
+	if (fi->fh & HAS_BACKING)
+		backing_put(req, ino);
+	close(FD_OF(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -194,7 +300,7 @@ static void m_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	(void)ino;
 	__atomic_add_fetch(&n_read, 1, __ATOMIC_RELAXED);
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = FD_OF(fi);
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -205,7 +311,7 @@ static void m_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t siz
 	ssize_t n;
 	(void)ino;
 	__atomic_add_fetch(&n_write, 1, __ATOMIC_RELAXED);
-	n = pwrite((int)fi->fh, data, size, off);
+	n = pwrite(FD_OF(fi), data, size, off);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -262,6 +368,7 @@ static const struct fuse_lowlevel_ops mirror_ops = {
 	.destroy = m_destroy,
 	.lookup = m_lookup,
 	.getattr = m_getattr,
+	.setattr = m_setattr,
 	.open = m_open,
 	.release = m_release,
 	.read = m_read,
@@ -276,17 +383,20 @@ int main(int argc, char *argv[])
 	struct fuse_session *se;
 	int ret = 1;
 
-	if (fuse_opt_parse(&args, &source, mirror_opts, NULL) != 0)
+	if (fuse_opt_parse(&args, &mo, mirror_opts, NULL) != 0)
 		return 1;
 	if (fuse_parse_cmdline(&args, &opts) != 0)
 		return 1;
-	if (!source || !opts.mountpoint) {
-		fprintf(stderr, "usage: %s [-f] [-d] -o source=DIR MOUNTPOINT\n", argv[0]);
+	if (!mo.source || !opts.mountpoint) {
+		fprintf(stderr,
+			"usage: %s [-f] [-d] [-s] -o source=DIR [-o writeback] [-o direct_io] "
+			"[-o backing_depth=N] [-o force_backing_id=N] MOUNTPOINT\n",
+			argv[0]);
 		goto out_args;
 	}
-	source_fd = open(source, O_RDONLY | O_DIRECTORY);
+	source_fd = open(mo.source, O_RDONLY | O_DIRECTORY);
 	if (source_fd < 0) {
-		perror(source);
+		perror(mo.source);
 		goto out_args;
 	}
 	se = fuse_session_new(&args, &mirror_ops, sizeof(mirror_ops), NULL);
@@ -305,7 +415,7 @@ out_session:
 	fuse_session_destroy(se);
 out_args:
 	free(opts.mountpoint);
-	free(source);
+	free(mo.source);
 	fuse_opt_free_args(&args);
 	return ret ? 1 : 0;
 }

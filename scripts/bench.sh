@@ -1,15 +1,26 @@
 #!/bin/bash
 # Benchmark ferrofuse against Debian's libfuse: the same FUSE binary, run once per round on each
 # (LD_LIBRARY_PATH swap), order alternating, plus the tmpfs source itself as the physical limit.
-# Prints a Markdown table (medians, ratio ours/libfuse, daemon CPU per op); --out DIR also
-# writes DIR/results.md, results.csv and raw.csv. Needs root (tmpfs and FUSE mounts).
+# Prints a Markdown table (medians, ratio ours/libfuse, ratios to tmpfs, daemon CPU per op);
+# --out DIR also writes DIR/results.md, results.csv and raw.csv. Needs root (tmpfs and FUSE
+# mounts, and passthrough's BACKING_OPEN).
 #
 #   scripts/bench.sh [--quick] [--rounds N] [--duration SECS] [--file-mib N]
+#                    [--no-passthrough | --passthrough-only]
 #                    [--program PATH -- ARGS...] [--out DIR] [--profile release|debug] [--no-build]
+#                    [--splice]
 #
-# Default program: Debian's passthrough_ll (built here from libfuse3-dev's example with
-# Debian's headers), run as `passthrough_ll -f -o source={src},cache=never {mnt}`.
+# Classic suite: Debian's passthrough_ll (built here from libfuse3-dev's example with Debian's
+# headers), run as `passthrough_ll -f -o source={src},cache=never {mnt}`, on Debian's libfuse
+# and on ours (or --program).
+# Passthrough suite: c-examples/mirror_pt.c built against libfuse 3.18.3's headers (Debian
+# unstable's source, fetched by tests/fetch-reference.sh), run as `mirror_pt -f -o source={src}
+# {mnt}` on 3.18.3's libfuse3.so.4 (meson-built and cached as scripts/conformance does, in
+# ${FERROFUSE_CONF_CACHE:-/var/tmp/ferrofuse-conf}/libfuse-3.18.3/build) and on ours.
 # --quick: one round, 1 s per workload, 64 MiB files (CI). Full runs are manual.
+# --splice: libfuse 3.14's passthrough_hp example (from Debian's source package, built here with
+# Debian's headers), which asks for FUSE_CAP_SPLICE_WRITE, run as
+# `passthrough_hp --foreground --nocache {src} {mnt}` with replies spliced and with --nosplice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,8 +29,13 @@ profile=release
 build=1
 pass=()
 program=
+splice=0
+passthrough=1
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--splice) splice=1; passthrough=0; shift ;;
+	--no-passthrough) passthrough=0; shift ;;
+	--passthrough-only) passthrough=only; shift ;;
 	--profile) profile=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
 	--program) program=$2; shift 2 ;;
@@ -41,6 +57,22 @@ for f in "$dir/libfuse3.so.3" "$dir/ferrofuse-bench"; do
 	[ -e "$f" ] || { echo "bench.sh: $f is missing: build the workspace ($profile)" >&2; exit 1; }
 done
 
+if [ "$splice" = 1 ]; then
+	[ -z "$program" ] || { echo "bench.sh: --splice chooses its own program" >&2; exit 2; }
+	bash "$root/tests/fetch-reference.sh" >/dev/null
+	ref=${FERROFUSE_REF_DIR:-/var/tmp/ferrofuse-ref}/bookworm/fuse3-3.14.0/example
+	[ -e "$ref/passthrough_hp.cc" ] || { echo "bench.sh: $ref/passthrough_hp.cc missing" >&2; exit 1; }
+	mkdir -p "$root/target/bench"
+	program=$root/target/bench/passthrough_hp
+	if [ ! -x "$program" ] || [ "$ref/passthrough_hp.cc" -nt "$program" ]; then
+		# shellcheck disable=SC2046
+		env -u PKG_CONFIG_PATH g++ -O2 -std=c++17 -w -o "$program.tmp" "$ref/passthrough_hp.cc" \
+			$(env -u PKG_CONFIG_PATH pkg-config --cflags --libs fuse3) -lpthread
+		mv "$program.tmp" "$program"
+	fi
+	pass=(--set splice "${pass[@]}" -- --foreground --nocache "{src}" "{mnt}")
+fi
+
 if [ -z "$program" ]; then
 	# Debian's example, compiled against Debian's headers (not ours: no PKG_CONFIG_PATH).
 	example=/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c
@@ -55,4 +87,25 @@ if [ -z "$program" ]; then
 	fi
 fi
 
-exec "$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" "${pass[@]}"
+pt=()
+if [ "$passthrough" != 0 ]; then
+	conf_name=bench.sh
+	# shellcheck source=conformance/lib.sh
+	. "$root/scripts/conformance/lib.sh"
+	conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3
+	exec 9>&-
+	ref_lib=$conf_318_build/lib
+	mkdir -p "$root/target/bench"
+	mirror=$root/target/bench/mirror_pt-3.18.3
+	src=$root/c-examples/mirror_pt.c
+	if [ ! -x "$mirror" ] || [ "$src" -nt "$mirror" ]; then
+		# 3.18.3's public headers plus the libfuse_config.h its meson build generated.
+		gcc -O2 -Wall -Wextra -Werror -I"$conf_318_build" -I"$conf_318_tree/include" \
+			-o "$mirror.tmp" "$src" -L"$ref_lib" -lfuse3 -lpthread
+		mv "$mirror.tmp" "$mirror"
+	fi
+	pt=(--pt-program "$mirror" --pt-libfuse-dir "$ref_lib")
+	[ "$passthrough" != only ] || pt+=(--pt-only)
+fi
+
+exec "$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" "${pt[@]}" "${pass[@]}"

@@ -815,8 +815,19 @@ fn overlay_run(lib: Lib, tag: &str, threaded: bool) -> Report {
         return report;
     };
     let pid = guard.pid().expect("running daemon");
+    let probe = o.mnt.join("f.txt");
     report.check("event loop threads", move || {
-        let threads = fs::read_dir(format!("/proc/{pid}/task")).ctx("list /proc/PID/task")?.count();
+        let count = || -> Result<usize, String> {
+            Ok(fs::read_dir(format!("/proc/{pid}/task")).ctx("list /proc/PID/task")?.count())
+        };
+        // The mount shows before the loop has started its workers: give them a moment.
+        let mut threads = count()?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        while threaded && threads == 1 && std::time::Instant::now() < deadline {
+            let _ = fs::metadata(&probe);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            threads = count()?;
+        }
         match (threaded, threads) {
             (false, 1) => Ok("single-threaded loop".into()),
             (true, n) if n > 1 => Ok("multi-threaded loop".into()),

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 pub const USAGE: &str = "\
 usage: ferrofuse-bench --program PATH --lib-dir DIR [--quick] [--rounds N] [--duration SECS]
-                       [--file-mib N] [--out DIR] [--work-parent DIR] [-- ARGS...]
+                       [--file-mib N] [--out DIR] [--work-parent DIR]
+                       [--pt-program PATH --pt-libfuse-dir DIR [--pt-only]] [-- ARGS...]
 
 Runs PATH once per round on the system's libfuse and once on ours (LD_LIBRARY_PATH=DIR),
 alternating which goes first, and the same client workloads on the tmpfs source itself.
@@ -19,7 +20,27 @@ The program must run in the foreground and show {src} at {mnt}.
   --file-mib N     size of the sequential/random-read file (default 256)
   --out DIR        also write DIR/results.md, DIR/results.csv and DIR/raw.csv
   --work-parent D  where the scratch directory (tmpfs source, mountpoint) goes (default /tmp)
+  --set NAME       which daemon variants to run: default (passthrough_ll: multithreaded, -s,
+                   clone_fd) or splice (a program taking --nosplice: spliced vs copied replies)
+  --pt-program P   also the passthrough suite: P (run as `P -f -o source={src} {mnt}`) opens
+                   files in FUSE passthrough mode and prints `reads=N writes=N` when it exits;
+                   it runs on the libfuse in --pt-libfuse-dir (LD_LIBRARY_PATH) and on ours,
+                   and a run where either daemon saw a READ or WRITE is refused
+  --pt-libfuse-dir DIR  the reference libfuse3.so.4 for --pt-program (libfuse 3.17 or later)
+  --pt-only        only the passthrough suite
 ";
+
+/// The passthrough program's arguments.
+pub const PT_ARGS: [&str; 4] = ["-f", "-o", "source={src}", "{mnt}"];
+
+/// The passthrough suite's program and reference library.
+#[derive(Clone, Debug)]
+pub struct Passthrough {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Holds the reference `libfuse3.so.4`; the daemon's `LD_LIBRARY_PATH` on the libfuse side.
+    pub libfuse_dir: PathBuf,
+}
 
 /// The default arguments: Debian's passthrough_ll with no caching, so every request reaches
 /// the daemon.
@@ -42,10 +63,15 @@ pub struct Config {
     pub out: Option<PathBuf>,
     pub work_parent: PathBuf,
     pub quick: bool,
+    /// The variant set (plan::SETS).
+    pub set: String,
+    pub passthrough: Option<Passthrough>,
+    /// Run the classic suite (`--program`); false with `--pt-only`.
+    pub classic: bool,
 }
 
 pub enum Parsed {
-    Run(Config),
+    Run(Box<Config>),
     Help,
 }
 
@@ -59,6 +85,10 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     let mut out = None;
     let mut work_parent = PathBuf::from("/tmp");
     let mut prog_args = None;
+    let mut set = String::from("default");
+    let mut pt_program = None;
+    let mut pt_libfuse_dir = None;
+    let mut pt_only = false;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -72,12 +102,19 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
             "--file-mib" => file_mib = Some(number::<u64>("--file-mib", &value("--file-mib")?)?),
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "--work-parent" => work_parent = PathBuf::from(value("--work-parent")?),
+            "--set" => set = value("--set")?,
+            "--pt-program" => pt_program = Some(PathBuf::from(value("--pt-program")?)),
+            "--pt-libfuse-dir" => {
+                pt_libfuse_dir = Some(PathBuf::from(value("--pt-libfuse-dir")?));
+            }
+            "--pt-only" => pt_only = true,
             "--" => {
                 prog_args = Some(it.by_ref().collect::<Vec<_>>());
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    crate::plan::check_set(&set)?;
     let program = program.ok_or("--program is required")?;
     let lib_dir = lib_dir.ok_or("--lib-dir is required")?;
     let lib_dir =
@@ -94,7 +131,23 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     if !args.iter().any(|a| a.contains("{mnt}")) {
         return Err("the program's arguments must contain {mnt}".into());
     }
-    Ok(Parsed::Run(Config {
+    let canon = |what: &str, p: PathBuf| {
+        p.canonicalize().map_err(|e| format!("{what} {}: {e}", p.display()))
+    };
+    let passthrough = match (pt_program, pt_libfuse_dir) {
+        (Some(p), Some(d)) => Some(Passthrough {
+            program: canon("--pt-program", p)?,
+            args: PT_ARGS.iter().map(|s| s.to_string()).collect(),
+            libfuse_dir: canon("--pt-libfuse-dir", d)?,
+        }),
+        (None, None) if pt_only => return Err("--pt-only needs --pt-program".into()),
+        (None, None) => None,
+        _ => return Err("--pt-program and --pt-libfuse-dir go together".into()),
+    };
+    if passthrough.as_ref().is_some_and(|pt| pt.libfuse_dir == lib_dir) {
+        return Err("--pt-libfuse-dir is our library directory".into());
+    }
+    Ok(Parsed::Run(Box::new(Config {
         program,
         args,
         lib_dir,
@@ -104,7 +157,10 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         out,
         work_parent,
         quick,
-    }))
+        set,
+        passthrough,
+        classic: !pt_only,
+    })))
 }
 
 fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {

@@ -44,7 +44,8 @@ pub struct Daemon {
 
 impl Daemon {
     /// Start `program extra_args args` on `lib` and wait for its mount on `mnt`; then check that
-    /// the daemon mapped the libfuse it was meant to (refuse to measure otherwise).
+    /// the daemon mapped the libfuse it was meant to (refuse to measure otherwise). The libfuse
+    /// side loads the system's library, or the one in `libfuse_dir` if given.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         program: &Path,
@@ -52,6 +53,7 @@ impl Daemon {
         args: &[String],
         lib: Lib,
         lib_dir: &Path,
+        libfuse_dir: Option<&Path>,
         src: &Path,
         mnt: &Path,
         log: &Path,
@@ -65,9 +67,10 @@ impl Daemon {
             );
         }
         cmd.env_remove("LD_PRELOAD");
-        match lib {
-            Lib::Libfuse => cmd.env_remove("LD_LIBRARY_PATH"),
-            Lib::Ours => cmd.env("LD_LIBRARY_PATH", lib_dir),
+        match (lib, libfuse_dir) {
+            (Lib::Libfuse, None) => cmd.env_remove("LD_LIBRARY_PATH"),
+            (Lib::Libfuse, Some(dir)) => cmd.env("LD_LIBRARY_PATH", dir),
+            (Lib::Ours, _) => cmd.env("LD_LIBRARY_PATH", lib_dir),
         };
         let logf = fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
         let logf2 = logf.try_clone().map_err(|e| e.to_string())?;
@@ -112,7 +115,7 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(1));
         }
         d.mapped = mapped_libfuse(pid)?;
-        check_library(lib, lib_dir, &d.mapped)?;
+        check_library(lib, lib_dir, libfuse_dir, &d.mapped)?;
         Ok(d)
     }
 
@@ -227,22 +230,31 @@ fn mapped_libfuse(pid: i32) -> Result<Vec<PathBuf>, String> {
     Ok(found)
 }
 
-/// Ours: every libfuse3 mapping is in `lib_dir`. Libfuse: one is mapped and none is ours.
-fn check_library(lib: Lib, lib_dir: &Path, mapped: &[PathBuf]) -> Result<(), String> {
+/// Ours: every libfuse3 mapping is in `lib_dir`. Libfuse: one is mapped and none is ours, and
+/// with `libfuse_dir` every one is in there.
+fn check_library(
+    lib: Lib,
+    lib_dir: &Path,
+    libfuse_dir: Option<&Path>,
+    mapped: &[PathBuf],
+) -> Result<(), String> {
     let ours = |p: &PathBuf| p.starts_with(lib_dir);
+    let reference = |p: &PathBuf| libfuse_dir.is_none_or(|d| p.starts_with(d));
     let ok = !mapped.is_empty()
         && match lib {
             Lib::Ours => mapped.iter().all(ours),
-            Lib::Libfuse => !mapped.iter().any(ours),
+            Lib::Libfuse => !mapped.iter().any(ours) && mapped.iter().all(reference),
         };
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "the daemon meant to run on {} mapped {:?} (ours is in {}): refusing to report",
+            "the daemon meant to run on {} mapped {:?} (ours is in {}, the reference in {}): \
+             refusing to report",
             lib.name(),
             mapped,
-            lib_dir.display()
+            lib_dir.display(),
+            libfuse_dir.map_or("the system's directories".into(), |d| d.display().to_string())
         ))
     }
 }

@@ -68,7 +68,7 @@ pub fn run_guarded(
 pub fn run(load: Load, dir: &Path, duration: Duration, file_bytes: u64) -> io::Result<Outcome> {
     let threads = match load {
         Load::Stat { threads } | Load::RandRead { threads } => threads,
-        Load::CreateUnlink | Load::SeqWrite | Load::SeqRead => 1,
+        Load::CreateUnlink | Load::SeqWrite | Load::SeqRead | Load::OpenClose => 1,
     };
     let barrier = Barrier::new(threads + 1);
     let (ops, elapsed) = std::thread::scope(|s| {
@@ -109,6 +109,7 @@ enum Job {
     SeqWrite { path: std::path::PathBuf, buf: Vec<u8>, file_bytes: u64 },
     SeqRead { path: std::path::PathBuf, buf: Vec<u8> },
     RandRead { file: File, blocks: u64, rng: u64, buf: Vec<u8> },
+    OpenClose { path: CString },
 }
 
 fn cpath(p: &Path) -> CString {
@@ -136,6 +137,7 @@ impl Job {
                     ^ (thread as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9),
                 buf: vec![0; 4096],
             },
+            Load::OpenClose => Job::OpenClose { path: cpath(&dir.join("big")) },
         })
     }
 
@@ -214,6 +216,20 @@ impl Job {
                     let n = file.read_at(buf, off)?;
                     if n != buf.len() {
                         return Err(io::Error::other(format!("short read at {off}: {n} bytes")));
+                    }
+                    ops += 1;
+                }
+            }
+            Job::OpenClose { path } => {
+                while more(ops) {
+                    // SAFETY: path is NUL-terminated; no O_CREAT, so no mode argument.
+                    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+                    if fd < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    // SAFETY: fd was just opened by us and is closed once.
+                    if unsafe { libc::close(fd) } != 0 {
+                        return Err(io::Error::last_os_error());
                     }
                     ops += 1;
                 }

@@ -1,6 +1,8 @@
 //! What a round runs: daemon variants, the client workloads under each, and the table's rows.
 //!
-//! Passthrough and io_uring variants join this list when the library supports them.
+//! Two suites: the classic one (a passthrough_ll-style program whose every request reaches the
+//! daemon, on Debian's libfuse and ours) and the passthrough one (a program that opens files in
+//! FUSE passthrough mode, on libfuse 3.17+ and ours). io_uring variants join when it lands.
 
 /// A client workload (see [`crate::load`] for what each one does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -15,6 +17,9 @@ pub enum Load {
     SeqRead,
     /// 4 KiB `pread(2)`s at random aligned offsets, N threads.
     RandRead { threads: usize },
+    /// `open(2)` a file read-only and `close(2)` it: one thread. Under passthrough every open
+    /// registers a backing file and every release unregisters it.
+    OpenClose,
 }
 
 impl Load {
@@ -25,6 +30,7 @@ impl Load {
             Load::SeqWrite => "seq-write-1m".into(),
             Load::SeqRead => "seq-read-1m".into(),
             Load::RandRead { threads } => format!("rand-read-4k-{threads}t"),
+            Load::OpenClose => "open-close".into(),
         }
     }
 
@@ -36,6 +42,7 @@ impl Load {
             Load::SeqWrite => "sequential write, 1 MiB blocks".into(),
             Load::SeqRead => "sequential read, 1 MiB blocks".into(),
             Load::RandRead { threads } => format!("random 4K read, {}", t(threads)),
+            Load::OpenClose => "open+close".into(),
         }
     }
 
@@ -53,8 +60,19 @@ impl Load {
             Load::CreateUnlink => "create+close+unlink",
             Load::SeqWrite | Load::SeqRead => "1 MiB block",
             Load::RandRead { .. } => "4K read",
+            Load::OpenClose => "open+close",
         }
     }
+}
+
+/// Which program a variant runs, and so which libfuse it is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Program {
+    /// `--program` (default Debian's passthrough_ll), on Debian's libfuse and ours.
+    Classic,
+    /// `--pt-program` (scripts/bench.sh: c-examples/mirror_pt.c built against libfuse 3.18.3's
+    /// headers), on `--pt-libfuse-dir`'s libfuse and ours. Reads and writes bypass the daemon.
+    Passthrough,
 }
 
 /// One way of starting the daemon: extra arguments put before the program's own.
@@ -62,17 +80,93 @@ impl Load {
 pub struct Variant {
     /// Empty for the default (multithreaded) variant; else shown after the workload's label.
     pub name: &'static str,
+    pub program: Program,
     pub extra_args: &'static [&'static str],
     pub loads: Vec<Load>,
+    /// Gives the mount and unmount latency and the daemon's RSS (the classic suite's first).
+    pub lifecycle: bool,
 }
 
-/// The variants a round runs, in order. The first one also gives the mount and unmount latency
-/// and the daemon's RSS.
-pub fn variants() -> Vec<Variant> {
+/// The variant sets `--set` chooses from for the classic suite.
+pub const SETS: [&str; 2] = ["default", "splice"];
+
+/// Check a `--set` name.
+pub fn check_set(name: &str) -> Result<(), String> {
+    if SETS.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!("unknown variant set `{name}` (known: {})", SETS.join(", ")))
+    }
+}
+
+/// For a program that answers reads with file-descriptor buffers and asks for
+/// FUSE_CAP_SPLICE_WRITE unless given `--nosplice` (libfuse's passthrough_hp): the same
+/// workloads with replies spliced and copied.
+fn splice_variants() -> Vec<Variant> {
+    use Load::*;
+    let loads = vec![SeqRead, RandRead { threads: 8 }];
+    vec![
+        Variant {
+            name: "splice",
+            program: Program::Classic,
+            extra_args: &[],
+            loads: loads.clone(),
+            lifecycle: true,
+        },
+        Variant {
+            name: "copy",
+            program: Program::Classic,
+            extra_args: &["--nosplice"],
+            loads,
+            lifecycle: false,
+        },
+    ]
+}
+
+/// Which suites a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suites {
+    pub classic: bool,
+    pub passthrough: bool,
+}
+
+impl Suites {
+    pub const ALL: Suites = Suites { classic: true, passthrough: true };
+}
+
+/// The variants a round runs, in order; `set` chooses the classic suite's (see [`SETS`]).
+pub fn variants(suites: Suites, set: &str) -> Vec<Variant> {
+    let mut v = match (suites.classic, set) {
+        (false, _) => Vec::new(),
+        (true, "splice") => splice_variants(),
+        (true, _) => classic_variants(),
+    };
+    if suites.passthrough {
+        use Load::*;
+        v.push(Variant {
+            name: "passthrough",
+            program: Program::Passthrough,
+            extra_args: &[],
+            loads: vec![
+                SeqRead,
+                SeqWrite,
+                RandRead { threads: 2 },
+                RandRead { threads: 8 },
+                OpenClose,
+            ],
+            lifecycle: false,
+        });
+    }
+    v
+}
+
+fn classic_variants() -> Vec<Variant> {
     use Load::*;
     vec![
         Variant {
             name: "",
+            program: Program::Classic,
+            lifecycle: true,
             extra_args: &[],
             loads: vec![
                 Stat { threads: 1 },
@@ -87,15 +181,75 @@ pub fn variants() -> Vec<Variant> {
         },
         Variant {
             name: "-s",
+            program: Program::Classic,
+            lifecycle: false,
             extra_args: &["-s"],
-            loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
+            loads: vec![
+                Stat { threads: 8 },
+                CreateUnlink,
+                SeqRead,
+                RandRead { threads: 2 },
+                RandRead { threads: 8 },
+            ],
         },
         Variant {
             name: "clone_fd",
+            program: Program::Classic,
+            lifecycle: false,
             extra_args: &["-o", "clone_fd"],
             loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
         },
     ]
+}
+
+/// A ratio between two rows' medians, printed under the table: `num` over `den`, each a row key
+/// and whose numbers (`true`: ours, `false`: libfuse).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub label: &'static str,
+    pub num: (String, bool),
+    pub den: (String, bool),
+}
+
+/// The cross-row ratios of set `name`.
+pub fn comparisons(name: &str) -> Vec<Comparison> {
+    let c = |label, num: (&str, bool), den: (&str, bool)| Comparison {
+        label,
+        num: (num.0.to_string(), num.1),
+        den: (den.0.to_string(), den.1),
+    };
+    match name {
+        "default" => vec![
+            c(
+                "sequential read: ours multithreaded / libfuse single-threaded (-s)",
+                ("seq-read-1m", true),
+                ("seq-read-1m/-s", false),
+            ),
+            c(
+                "create+unlink: ours multithreaded / libfuse single-threaded (-s)",
+                ("create-unlink", true),
+                ("create-unlink/-s", false),
+            ),
+        ],
+        "splice" => vec![
+            c(
+                "sequential read: ours spliced / ours copied (--nosplice)",
+                ("seq-read-1m/splice", true),
+                ("seq-read-1m/copy", true),
+            ),
+            c(
+                "random 4K read, 8 threads: ours spliced / ours copied",
+                ("rand-read-4k-8t/splice", true),
+                ("rand-read-4k-8t/copy", true),
+            ),
+            c(
+                "sequential read: libfuse spliced / libfuse copied (reference)",
+                ("seq-read-1m/splice", false),
+                ("seq-read-1m/copy", false),
+            ),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 /// Which way a row's numbers are better.
@@ -116,6 +270,9 @@ pub struct Row {
     pub has_tmpfs: bool,
     /// The row has a daemon CPU time per op.
     pub has_cpu: bool,
+    /// The workload's data requests bypass the daemon (passthrough reads and writes): its CPU
+    /// time per op is about zero, which is the point, and may round to zero ticks.
+    pub bypass: bool,
 }
 
 pub const MOUNT_KEY: &str = "mount-latency";
@@ -140,6 +297,7 @@ pub fn rows(variants: &[Variant]) -> Vec<Row> {
                 better: Better::Higher,
                 has_tmpfs: true,
                 has_cpu: true,
+                bypass: v.program == Program::Passthrough && l != Load::OpenClose,
             });
         }
     }
@@ -150,7 +308,11 @@ pub fn rows(variants: &[Variant]) -> Vec<Row> {
         better: Better::Lower,
         has_tmpfs: false,
         has_cpu: false,
+        bypass: false,
     };
+    if !variants.iter().any(|v| v.lifecycle) {
+        return rows;
+    }
     rows.push(fixed(MOUNT_KEY, "mount latency (exec to mounted)", "ms"));
     rows.push(fixed(UNMOUNT_KEY, "unmount latency (fusermount3 -u to exit)", "ms"));
     rows.push(fixed(RSS_KEY, "daemon peak RSS after the load (VmHWM)", "KiB"));

@@ -8,18 +8,36 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::cli::Config;
 use crate::daemon::{Daemon, Lib};
 use crate::load::{self, Outcome};
-use crate::plan::{self, Load, MOUNT_KEY, RSS_KEY, UNMOUNT_KEY, Variant};
-use crate::report::{Meta, Results, Sample, Target};
+use crate::plan::{self, Load, MOUNT_KEY, Program, RSS_KEY, Suites, UNMOUNT_KEY, Variant};
+use crate::report::{Meta, ProgramMeta, Results, Sample, Target};
 use crate::workdir::{Workdir, stopped};
 
 /// How long past its duration a workload may run before the daemon is killed.
 const GRACE: Duration = Duration::from_secs(60);
 
 pub fn run(cfg: &Config) -> Result<Results, String> {
-    let variants = plan::variants();
+    let variants = plan::variants(
+        Suites { classic: cfg.classic, passthrough: cfg.passthrough.is_some() },
+        &cfg.set,
+    );
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
-    let mut mapped = [String::new(), String::new()];
+    let mut programs: Vec<ProgramMeta> = Vec::new();
+    for p in [Program::Classic, Program::Passthrough] {
+        if variants.iter().any(|v| v.program == p) {
+            let (program, args, _) = program_of(cfg, p);
+            programs.push(ProgramMeta {
+                command: std::iter::once(
+                    program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+                )
+                .chain(args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" "),
+                ..ProgramMeta::default()
+            });
+        }
+    }
+    let mut mapped: Vec<(Program, Lib, String)> = Vec::new();
     for round in 0..cfg.rounds {
         eprintln!("ferrofuse-bench: round {}/{}", round + 1, cfg.rounds);
         tmpfs_round(cfg, &variants, &wd, round, &mut samples)?;
@@ -28,7 +46,21 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
             variant_round(cfg, v, &mut order, &wd, &mut samples, &mut mapped)?;
         }
     }
-    let [mapped_libfuse, mapped_ours] = mapped;
+    let mut i = 0;
+    for p in [Program::Classic, Program::Passthrough] {
+        if !variants.iter().any(|v| v.program == p) {
+            continue;
+        }
+        for (q, lib, m) in &mapped {
+            if *q == p {
+                match lib {
+                    Lib::Libfuse => programs[i].libfuse = m.clone(),
+                    Lib::Ours => programs[i].ours = m.clone(),
+                }
+            }
+        }
+        i += 1;
+    }
     let meta = Meta {
         date: utc_now(),
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -38,18 +70,16 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         rounds: cfg.rounds,
         duration_s: cfg.duration.as_secs_f64(),
         file_mib: cfg.file_bytes >> 20,
-        program: std::iter::once(
-            cfg.program.file_name().unwrap_or_default().to_string_lossy().into_owned(),
-        )
-        .chain(cfg.args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" "),
-        mapped_libfuse,
-        mapped_ours,
+        programs,
         quick: cfg.quick,
     };
     drop(wd);
-    Ok(Results { meta, rows: plan::rows(&variants), samples })
+    Ok(Results {
+        meta,
+        rows: plan::rows(&variants),
+        samples,
+        comparisons: plan::comparisons(&cfg.set),
+    })
 }
 
 /// The physical limit: each distinct workload once on the tmpfs source, no FUSE.
@@ -100,18 +130,51 @@ impl Order {
     }
 }
 
+/// The program, its arguments and the reference library's directory (None: the system's) of
+/// a suite.
+fn program_of(cfg: &Config, p: Program) -> (&std::path::Path, &[String], Option<&std::path::Path>) {
+    match (p, &cfg.passthrough) {
+        (Program::Passthrough, Some(pt)) => (&pt.program, &pt.args, Some(&pt.libfuse_dir)),
+        _ => (&cfg.program, &cfg.args, None),
+    }
+}
+
+/// Passthrough was in effect for the whole run of a daemon: its exit line (mirror_pt's
+/// counters) says no READ or WRITE reached it and no backing file failed to register.
+pub fn check_passthrough_log(lib: Lib, log: &str) -> Result<(), String> {
+    let line =
+        log.lines().rev().find(|l| l.contains(" reads=") && l.contains(" writes=")).ok_or_else(
+            || format!("the passthrough daemon on {} printed no counters", lib.name()),
+        )?;
+    let count = |name: &str| -> Option<u64> {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    };
+    let zero = |name: &str| count(name).is_none_or(|n| n == 0);
+    if count("reads") == Some(0) && count("writes") == Some(0) && zero("backing_fail") {
+        Ok(())
+    } else {
+        Err(format!(
+            "passthrough was not in effect on {}: `{line}` (a READ or WRITE reached the daemon, \
+             or a backing file failed to register): refusing to report",
+            lib.name()
+        ))
+    }
+}
+
 /// Mount the program with variant `v` on both libraries (each on its own mountpoint), run
 /// each workload on one then the other, so a pair is measured seconds apart; unmount both.
-/// The default variant also records mount and unmount latency and the daemons' peak RSS.
+/// The lifecycle variant also records mount and unmount latency and the daemons' peak RSS.
 fn variant_round(
     cfg: &Config,
     v: &Variant,
     order: &mut Order,
     wd: &Workdir,
     samples: &mut Vec<Sample>,
-    mapped: &mut [String; 2],
+    mapped: &mut Vec<(Program, Lib, String)>,
 ) -> Result<(), String> {
-    let first = v.name.is_empty();
+    let first = v.lifecycle;
+    let (program, args, libfuse_dir) = program_of(cfg, v.program);
     let round = order.round;
     let sample = |lib: Lib, key: String, value: f64, ops: u64, cpu: Option<f64>| Sample {
         round,
@@ -129,17 +192,19 @@ fn variant_round(
         }
         let log = wd.root.join(format!("daemon-{}.log", lib.name()));
         let d = Daemon::start(
-            &cfg.program,
+            program,
             v.extra_args,
-            &cfg.args,
+            args,
             lib,
             &cfg.lib_dir,
+            libfuse_dir,
             &wd.src,
             wd.mnt(lib),
             &log,
         )?;
-        mapped[lib as usize] =
-            d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let names = d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        mapped.retain(|(p, l, _)| (*p, *l) != (v.program, lib));
+        mapped.push((v.program, lib, names.join(", ")));
         if first {
             samples.push(sample(
                 lib,
@@ -170,6 +235,12 @@ fn variant_round(
         if first {
             samples.push(sample(lib, UNMOUNT_KEY.into(), took.as_secs_f64() * 1e3, 0, None));
         }
+        if v.program == Program::Passthrough {
+            let log = wd.root.join(format!("daemon-{}.log", lib.name()));
+            let text =
+                std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+            check_passthrough_log(lib, &text)?;
+        }
     }
     Ok(())
 }
@@ -197,6 +268,22 @@ fn utc(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::daemon::Lib;
+
+    #[test]
+    fn passthrough_counters() {
+        let ok = "mirror_pt: passthrough=1 opens=9 reads=0 writes=0 backing_open=9 \
+                  backing_close=9 backing_fail=0\n";
+        assert_eq!(super::check_passthrough_log(Lib::Ours, ok), Ok(()));
+        let read = ok.replace("reads=0", "reads=3");
+        assert!(super::check_passthrough_log(Lib::Ours, &read).is_err());
+        let write = ok.replace("writes=0", "writes=1");
+        assert!(super::check_passthrough_log(Lib::Libfuse, &write).is_err());
+        let fail = ok.replace("backing_fail=0", "backing_fail=2");
+        assert!(super::check_passthrough_log(Lib::Ours, &fail).is_err());
+        assert!(super::check_passthrough_log(Lib::Ours, "fuse: something else\n").is_err());
+    }
+
     #[test]
     fn utc_dates() {
         assert_eq!(super::utc(0), "1970-01-01 00:00 UTC");

@@ -1,6 +1,9 @@
 //! The benchmark still works: `scripts/bench.sh --quick` on the libraries this test was built
-//! with gives a complete table whose every ratio is a positive finite number. No performance
-//! is asserted. Needs root (it mounts a tmpfs and FUSE), as the project's other mount tests.
+//! with gives a complete table, both suites (classic and passthrough), whose every ratio is a
+//! positive finite number. No performance is asserted. Needs root (it mounts a tmpfs and FUSE,
+//! and passthrough registers backing files), as the project's other mount tests, and libfuse
+//! 3.18.3's source (tests/fetch-reference.sh), which bench.sh builds once for the passthrough
+//! suite's reference library.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +26,7 @@ fn quick_mode_prints_a_complete_table() {
     let _ = std::fs::remove_dir_all(&out);
 
     let run = Command::new("timeout")
-        .args(["300", "bash"])
+        .args(["420", "bash"])
         .arg(root.join("scripts/bench.sh"))
         .args(["--quick", "--no-build", "--profile", &profile, "--out"])
         .arg(&out)
@@ -33,7 +36,8 @@ fn quick_mode_prints_a_complete_table() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "bench.sh --quick failed ({}):\n{stdout}\n{stderr}", run.status);
 
-    let rows = plan::rows(&plan::variants());
+    let rows = plan::rows(&plan::variants(plan::Suites::ALL, "default"));
+    assert!(rows.iter().any(|r| r.bypass), "the passthrough suite has rows");
     // stdout is the table: one line per row after the header and separator.
     for r in &rows {
         assert!(
@@ -66,14 +70,23 @@ fn quick_mode_prints_a_complete_table() {
         let direct = positive("ours", f[col("ours")]) / positive("libfuse", f[col("libfuse")]);
         assert!((ratio - direct).abs() <= 1e-9 * direct, "{key}: ratio {ratio} != {direct}");
         if r.has_tmpfs {
-            positive(&what("tmpfs"), f[col("tmpfs")]);
+            for c in ["tmpfs", "libfuse_vs_tmpfs", "ours_vs_tmpfs"] {
+                positive(&what(c), f[col(c)]);
+            }
         }
-        if r.has_cpu {
+        if r.has_cpu && r.bypass {
+            // Passthrough reads and writes never reach the daemon: its CPU per op may be 0.
+            for c in ["cpu_us_per_op_libfuse", "cpu_us_per_op_ours"] {
+                let v: f64 = f[col(c)].parse().unwrap_or(-1.0);
+                assert!(v.is_finite() && v >= 0.0, "{}: `{}`", what(c), f[col(c)]);
+            }
+        } else if r.has_cpu {
             for c in ["cpu_us_per_op_libfuse", "cpu_us_per_op_ours", "cpu_ratio"] {
                 positive(&what(c), f[col(c)]);
             }
         }
         assert_eq!(f[col("rounds")], "1", "{key}: quick mode is one round");
+        assert!(["0", "1"].contains(&f[col("ours_ahead_rounds")]), "{key}: {line}");
     }
     assert!(
         std::fs::read_to_string(out.join("raw.csv")).expect("raw.csv").lines().count() > rows.len()

@@ -131,3 +131,48 @@ conf_stop_pid()
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
+
+# conf_build_libfuse318 [--no-hold] <ninja-target>...: libfuse 3.18.3 (Debian unstable's tree)
+# configured and built with meson under $conf_cache/libfuse-3.18.3/build (cached; only the
+# targets asked for; none means everything). Sets conf_318_tree, conf_318_top and
+# conf_318_build, and leaves fd 9 holding $conf_318_top/.lock: one build (and one run of its
+# copies) at a time; close fd 9 to let others in. --no-hold (for users of the library alone:
+# the benchmark, tests): when the targets are already up to date, return at once without the
+# lock, whose holder may be a suite run of half an hour.
+conf_build_libfuse318()
+{
+	local no_hold=0
+	if [ "${1:-}" = --no-hold ]; then
+		no_hold=1
+		shift
+	fi
+	conf_need_tools meson ninja gcc
+	conf_318_tree=$(conf_ref_tree sid fuse3-3.18.3)
+	conf_318_top=$conf_cache/libfuse-3.18.3
+	conf_318_build=$conf_318_top/build
+	mkdir -p "$conf_318_top"
+	if [ "$no_hold" = 1 ] && [ -f "$conf_318_build/build.ninja" ] && [ $# -gt 0 ] &&
+		ninja -C "$conf_318_build" -n "$@" 2>/dev/null | grep -q '^ninja: no work to do'; then
+		return 0
+	fi
+	exec 9>"$conf_318_top/.lock"
+	flock -w 900 9 || conf_die "another run holds $conf_318_top/.lock for 15 minutes"
+	if [ ! -f "$conf_318_build/build.ninja" ]; then
+		rm -rf "$conf_318_build"
+		conf_note "configuring libfuse 3.18.3 in $conf_318_build"
+		# custom-io for hello_ll_uds; io-uring off (its cases are a run mode we do not use).
+		meson setup "$conf_318_build" "$conf_318_tree" -Dbuildtype=debugoptimized \
+			-Dexamples=true -Dtests=true -Dutils=true -Denable-custom-io=true \
+			-Denable-io-uring=false >"$conf_318_top/meson-setup.log" 2>&1 || {
+			tail -n 30 "$conf_318_top/meson-setup.log" >&2
+			rm -rf "$conf_318_build"
+			conf_die "meson setup failed (log: $conf_318_top/meson-setup.log)"
+		}
+	fi
+	conf_note "building ${*:-everything}"
+	timeout -k 10 1200 ninja -C "$conf_318_build" -j "${FERROFUSE_CONF_BUILD_JOBS:-2}" "$@" \
+		>"$conf_318_top/ninja.log" 2>&1 || {
+		tail -n 30 "$conf_318_top/ninja.log" >&2
+		conf_die "ninja failed (log: $conf_318_top/ninja.log)"
+	}
+}

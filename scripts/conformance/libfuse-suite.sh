@@ -147,8 +147,6 @@ if [ "$mode" = list ]; then
 	exit 0
 fi
 [ ${#selected[@]} -gt 0 ] || conf_die "nothing selected"
-conf_need_tools meson ninja gcc
-
 # ---------------------------------------------------------------- build (cached)
 # Which build targets the selected cases run. Anything not built makes its case skip
 # ("... not built"), so this list and the case list must agree: a skip count that grows is
@@ -175,29 +173,9 @@ done
 mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
 [[ " ${targets[*]} " != *" all "* ]] || targets=()
 
-top=$conf_cache/libfuse-3.18.3
-build=$top/build
-mkdir -p "$top"
-exec 9>"$top/.lock"
-# One build (and one --lib ours run of its copies) at a time.
-flock -w 900 9 || conf_die "another run holds $top/.lock for 15 minutes"
-if [ ! -f "$build/build.ninja" ]; then
-	rm -rf "$build"
-	conf_note "configuring libfuse 3.18.3 in $build"
-	# custom-io for hello_ll_uds; io-uring off (its cases are a run mode we do not use).
-	meson setup "$build" "$tree" -Dbuildtype=debugoptimized -Dexamples=true -Dtests=true \
-		-Dutils=true -Denable-custom-io=true -Denable-io-uring=false >"$top/meson-setup.log" 2>&1 || {
-		tail -n 30 "$top/meson-setup.log" >&2
-		rm -rf "$build"
-		conf_die "meson setup failed (log: $top/meson-setup.log)"
-	}
-fi
-conf_note "building ${targets[*]:-everything}"
-timeout -k 10 1200 ninja -C "$build" -j "${FERROFUSE_CONF_BUILD_JOBS:-2}" "${targets[@]}" \
-	>"$top/ninja.log" 2>&1 || {
-	tail -n 30 "$top/ninja.log" >&2
-	conf_die "ninja failed (log: $top/ninja.log)"
-}
+conf_build_libfuse318 "${targets[@]}"
+top=$conf_318_top
+build=$conf_318_build
 
 # ---------------------------------------------------------------- library under test
 view=

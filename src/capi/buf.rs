@@ -14,6 +14,51 @@ struct VecHead {
     off: usize,
 }
 
+/// Zeroed, page-aligned memory: what a file opened with O_DIRECT can be read into or written
+/// from (libfuse's copies use page-aligned memory for the same reason).
+pub struct AlignedBuf {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+const ALIGN: usize = 4096;
+
+impl AlignedBuf {
+    /// `len` zero bytes (at least one page, so the pointer is always real).
+    pub fn zeroed(len: usize) -> AlignedBuf {
+        let len = len.max(ALIGN);
+        let layout = std::alloc::Layout::from_size_align(len, ALIGN).expect("valid layout");
+        // SAFETY: the layout has a non-zero size.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        let Some(ptr) = std::ptr::NonNull::new(p) else { std::alloc::handle_alloc_error(layout) };
+        AlignedBuf { ptr, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: `ptr` owns `len` initialised (zeroed) bytes, borrowed mutably through self.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        let layout = std::alloc::Layout::from_size_align(self.len, ALIGN).expect("valid layout");
+        // SAFETY: allocated in `zeroed` with this very layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), layout) };
+    }
+}
+
+// SAFETY: AlignedBuf owns its memory exclusively, like a Vec<u8>.
+unsafe impl Send for AlignedBuf {}
+
 fn stride() -> usize {
     if super::image_pre_317() { BUF_SIZE_PRE_317 } else { std::mem::size_of::<Buf>() }
 }
@@ -114,11 +159,11 @@ unsafe fn fd_to_fd(
     mut src_off: usize,
     mut len: usize,
 ) -> isize {
-    let mut tmp = vec![0u8; 64 * 1024];
+    let mut tmp = AlignedBuf::zeroed(64 * 1024);
     let t = Buf {
         size: tmp.len(),
         flags: 0,
-        mem: tmp.as_mut_ptr().cast::<c_void>(),
+        mem: tmp.as_mut_slice().as_mut_ptr().cast::<c_void>(),
         fd: -1,
         pos: 0,
         mem_size: tmp.len(),
@@ -245,15 +290,12 @@ pub unsafe fn buf_copy(dstv: *mut fuse_bufvec, srcv: *mut fuse_bufvec) -> isize 
     copied as isize
 }
 
-/// Gather a bufvec's data into memory (what `fuse_reply_data` sends).
+/// Copy a bufvec's data (from its current position) into `out`; returns the bytes copied.
 ///
 /// # Safety
-/// `srcv` is a valid, writable bufvec.
-pub unsafe fn gather(srcv: *mut fuse_bufvec) -> Result<Vec<u8>, i32> {
-    // SAFETY: the caller's contract.
-    let total = unsafe { buf_size(srcv) };
-    let total = total.min(1 << 30);
-    let mut out = vec![0u8; total];
+/// `srcv` is a valid bufvec.
+unsafe fn gather_into(srcv: *mut fuse_bufvec, out: &mut [u8]) -> Result<usize, i32> {
+    let total = out.len();
     let mut dst = super::abi::BufVec1 {
         count: 1,
         idx: 0,
@@ -271,9 +313,105 @@ pub unsafe fn gather(srcv: *mut fuse_bufvec) -> Result<Vec<u8>, i32> {
     // caller's stride: a one-element vector only uses element 0, identical in both layouts.
     // SAFETY: `dst` is a valid one-element bufvec over `out`; `srcv` is the caller's.
     let n = unsafe { buf_copy((&raw mut dst).cast(), srcv) };
-    if n < 0 {
-        return Err(-n as i32);
+    if n < 0 { Err(-n as i32) } else { Ok(n as usize) }
+}
+
+thread_local! {
+    /// Per-thread buffer replies are gathered into: reused, so answering costs no allocation.
+    static SCRATCH: std::cell::RefCell<Option<AlignedBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Buffers up to this size stay with the thread between replies.
+const SCRATCH_KEEP: usize = 2 << 20;
+
+/// Copy a bufvec's data (from its current position) into page-aligned memory and hand it to
+/// `f`.
+///
+/// # Safety
+/// `srcv` is a valid bufvec.
+pub unsafe fn with_gathered<R>(
+    srcv: *mut fuse_bufvec,
+    f: impl FnOnce(Result<&[u8], i32>) -> R,
+) -> R {
+    // SAFETY: the caller's contract.
+    let total = unsafe { buf_size(srcv) }.min(1 << 30);
+    // Inside a loop's request processing, the receive buffer's unused tail is free memory.
+    let mut f = Some(f);
+    let in_place = crate::session::spare_reply_buffer(total, |buf| {
+        // SAFETY: forwarded contract; `buf` has at least `total` bytes.
+        let r = unsafe { gather_into(srcv, &mut buf[..total]) };
+        (f.take().expect("called once"))(r.map(|n| &buf[..n]))
+    });
+    if let Some(r) = in_place {
+        return r;
     }
-    out.truncate(n as usize);
-    Ok(out)
+    let f = f.expect("not called");
+    SCRATCH.with(|cell| {
+        let mut own = None;
+        let mut kept = cell.try_borrow_mut().ok().filter(|_| total <= SCRATCH_KEEP);
+        let slot: &mut Option<AlignedBuf> = match kept.as_deref_mut() {
+            Some(b) => b,
+            None => &mut own,
+        };
+        if slot.as_ref().is_none_or(|b| b.len() < total) {
+            // Kept buffers start at 64 KiB so small replies do not regrow them step by step.
+            let size = if total <= SCRATCH_KEEP { total.max(64 * 1024) } else { total };
+            *slot = Some(AlignedBuf::zeroed(size));
+        }
+        let buf = slot.as_mut().expect("set above").as_mut_slice();
+        // SAFETY: forwarded contract; `buf` has at least `total` bytes.
+        let r = unsafe { gather_into(srcv, &mut buf[..total]) };
+        f(r.map(|n| &buf[..n]))
+    })
+}
+
+/// A bufvec's data (from its current position) as splice pieces, or None when some element
+/// is not usable that way (memory missing).
+///
+/// # Safety
+/// `srcv` is a valid bufvec whose memory elements stay valid while the pieces are used.
+pub unsafe fn splice_pieces<'a>(
+    srcv: *const fuse_bufvec,
+) -> Option<Vec<crate::session::splice::Piece<'a>>> {
+    use crate::session::splice::Piece;
+    // SAFETY: the caller's contract.
+    let head = unsafe { &*srcv.cast::<VecHead>() };
+    let mut out = Vec::with_capacity(head.count.saturating_sub(head.idx));
+    let mut off = head.off;
+    for i in head.idx..head.count {
+        // SAFETY: i < count.
+        let b = unsafe { elem(srcv, i) };
+        let len = b.size.checked_sub(off)?;
+        if len > 0 {
+            if b.flags & BUF_IS_FD != 0 {
+                let pos = if b.flags & BUF_FD_SEEK != 0 {
+                    Some(b.pos.checked_add(i64::try_from(off).ok()?)?)
+                } else {
+                    None
+                };
+                out.push(Piece::Fd { fd: b.fd, pos, len });
+            } else {
+                if b.mem.is_null() {
+                    return None;
+                }
+                // SAFETY: the caller's memory holds `size` bytes; off <= size.
+                out.push(Piece::Mem(unsafe {
+                    std::slice::from_raw_parts(b.mem.cast::<u8>().add(off), len)
+                }));
+            }
+        }
+        off = 0;
+    }
+    Some(out)
+}
+
+/// Whether any element of the bufvec (from its current position) is a file descriptor.
+///
+/// # Safety
+/// `srcv` is a valid bufvec.
+pub unsafe fn has_fd(srcv: *const fuse_bufvec) -> bool {
+    // SAFETY: the caller's contract.
+    let head = unsafe { &*srcv.cast::<VecHead>() };
+    // SAFETY: i < count.
+    (head.idx..head.count).any(|i| unsafe { elem(srcv, i) }.flags & BUF_IS_FD != 0)
 }

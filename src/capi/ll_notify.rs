@@ -210,17 +210,20 @@ pub unsafe extern "C" fn fuse_lowlevel_notify_store(
             return -libc::ENOSYS;
         }
         // SAFETY: valid by the contract.
-        let data = match unsafe { super::buf::gather(bufv) } {
-            Ok(d) => d,
-            Err(e) => return -e,
-        };
-        let out = fuse_notify_store_out {
-            nodeid: ino,
-            offset: offset as u64,
-            size: data.len() as u32,
-            padding: 0,
-        };
-        notify(s, FUSE_NOTIFY_STORE, &[as_bytes(&out), &data])
+        unsafe {
+            super::buf::with_gathered(bufv, |data| match data {
+                Ok(data) => {
+                    let out = fuse_notify_store_out {
+                        nodeid: ino,
+                        offset: offset as u64,
+                        size: data.len() as u32,
+                        padding: 0,
+                    };
+                    notify(s, FUSE_NOTIFY_STORE, &[as_bytes(&out), data])
+                }
+                Err(e) => -e,
+            })
+        }
     })
 }
 crate::symver!(fuse_lowlevel_notify_store, "FUSE_3.0");

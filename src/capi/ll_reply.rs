@@ -14,11 +14,14 @@ use libc::{
 
 use super::abi::BufCopyFlags;
 use super::abi::FileInfo;
-use super::fuse_common::{fuse_bufvec, fuse_file_info};
+use super::fuse_common::{
+    FUSE_CAP_SPLICE_MOVE, FUSE_CAP_SPLICE_WRITE, fuse_buf_copy_flags, fuse_bufvec, fuse_file_info,
+};
 use super::fuse_lowlevel::{fuse_ctx, fuse_entry_param, fuse_interrupt_func_t, fuse_req_t};
 use crate::codec::{as_bytes, reply as enc};
 use crate::kernel::*;
 use crate::session::req::{self, InterruptHook, ReqData};
+use crate::session::splice::Spliced;
 use crate::session::{ReqHandle, Session};
 
 fn handle(req: fuse_req_t) -> ReqHandle {
@@ -353,15 +356,41 @@ pub unsafe extern "C" fn fuse_reply_data(
     bufv: *mut fuse_bufvec,
     flags: BufCopyFlags,
 ) -> c_int {
-    let _ = flags; // splice hints: data is always copied
     crate::ffi_guard!(-libc::EIO, {
         if bufv.is_null() {
             return reply_parts(req, "fuse_reply_data", -libc::EINVAL, &[]);
         }
+        let Some(d) = req::take(handle(req)) else { return refused("fuse_reply_data") };
+        // SAFETY: the request was in the table, so its session is alive.
+        let se = unsafe { session_of(&d) };
+        let want = se.want_ext();
+        // As libfuse: splice only when the filesystem asked for it, the caller allows it and
+        // there is a file descriptor to take the data from.
+        let splice_ok = want & FUSE_CAP_SPLICE_WRITE != 0
+            && flags & fuse_buf_copy_flags::FUSE_BUF_NO_SPLICE as c_int == 0
+            // SAFETY: `bufv` is valid by the contract.
+            && unsafe { super::buf::has_fd(bufv) };
+        let pieces = if splice_ok {
+            // SAFETY: `bufv` is valid by the contract and outlives the pieces.
+            unsafe { super::buf::splice_pieces(bufv) }
+        } else {
+            None
+        };
+        if let Some(pieces) = pieces {
+            let move_pages = flags & fuse_buf_copy_flags::FUSE_BUF_SPLICE_MOVE as c_int != 0
+                && want & FUSE_CAP_SPLICE_MOVE != 0;
+            match se.reply_spliced(&d, &pieces, move_pages) {
+                Spliced::Sent(_) => return 0,
+                Spliced::Failed(e) => return e,
+                Spliced::Fallback => {}
+            }
+        }
         // SAFETY: valid by the contract.
-        match unsafe { super::buf::gather(bufv) } {
-            Ok(data) => reply_parts(req, "fuse_reply_data", 0, &[&data]),
-            Err(e) => reply_parts(req, "fuse_reply_data", -e, &[]),
+        unsafe {
+            super::buf::with_gathered(bufv, |data| match data {
+                Ok(data) => se.reply_raw(&d, 0, &[data]),
+                Err(e) => se.reply_raw(&d, -e, &[]),
+            })
         }
     })
 }
@@ -715,10 +744,15 @@ crate::symver!(fuse_reply_statx, "FUSE_3.18");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_req_userdata(req: fuse_req_t) -> *mut c_void {
     crate::ffi_guard!(ptr::null_mut(), {
-        peek(req, |se, _| se.userdata as *mut c_void).unwrap_or_else(|| {
-            refused("fuse_req_userdata");
-            ptr::null_mut()
-        })
+        // Called by most filesystems in every operation: one table lookup.
+        match req::with(handle(req), |d| d.session) {
+            // SAFETY: the request is in the table, so its session is alive.
+            Some(sess) => unsafe { &*(sess as *const Session) }.userdata as *mut c_void,
+            None => {
+                refused("fuse_req_userdata");
+                ptr::null_mut()
+            }
+        }
     })
 }
 crate::symver!(fuse_req_userdata, "FUSE_3.0");

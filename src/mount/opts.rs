@@ -114,11 +114,11 @@ const KEY_MTAB_OPT: i32 = 4;
 const KEY_RO: i32 = 6;
 
 const fn set(templ: &'static [u8], f: Field) -> OptSpec<'static, Field> {
-    OptSpec { templ, target: Some(f), value: 1 }
+    OptSpec::set(templ, f)
 }
 
 const fn key(templ: &'static [u8], k: i32) -> OptSpec<'static, Field> {
-    OptSpec { templ, target: None, value: k }
+    OptSpec::key(templ, k)
 }
 
 /// The mount option table, in libfuse's order (every matching template acts, so `allow_other`

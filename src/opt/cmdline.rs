@@ -57,11 +57,11 @@ pub enum Field {
 }
 
 const fn set(templ: &'static [u8], f: Field) -> OptSpec<'static, Field> {
-    OptSpec { templ, target: Some(f), value: 1 }
+    OptSpec::set(templ, f)
 }
 
 const fn key(templ: &'static [u8], k: i32) -> OptSpec<'static, Field> {
-    OptSpec { templ, target: None, value: k }
+    OptSpec::key(templ, k)
 }
 
 /// The option table, in libfuse's order (every matching entry acts, in this order).

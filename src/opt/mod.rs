@@ -74,6 +74,18 @@ pub struct OptSpec<'a, T> {
     pub value: i32,
 }
 
+impl<'a, T> OptSpec<'a, T> {
+    /// An entry that sets field `f` (to 1, or to the parsed value of a `%` template).
+    pub const fn set(templ: &'a [u8], f: T) -> Self {
+        OptSpec { templ, target: Some(f), value: 1 }
+    }
+
+    /// An entry that hands the matching argument to the callback with key `k`.
+    pub const fn key(templ: &'a [u8], k: i32) -> Self {
+        OptSpec { templ, target: None, value: k }
+    }
+}
+
 /// Where an argument handed to the callback comes from. C callbacks sometimes keep the
 /// pointer of a non-option, so the C layer passes the caller's own string for `Input`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

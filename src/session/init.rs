@@ -183,7 +183,8 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             conn.max_readahead = 0;
         }
         if arg.minor >= 14 {
-            // Splice is emulated with plain copies, so it is always available.
+            // Replies splice for real (session/splice.rs) and copy when splice is refused;
+            // requests are always read by copying, which is what SPLICE_READ falls back to.
             conn.capable_ext |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_SPLICE_READ;
         }
         if arg.minor >= 18 {

@@ -9,6 +9,7 @@ pub mod init;
 pub mod mt;
 pub mod opts;
 pub mod req;
+pub mod splice;
 pub mod syncinit;
 
 #[cfg(test)]
@@ -364,6 +365,29 @@ impl Session {
 
     // ---------------------------------------------------------------- sending
 
+    /// The `-d` line for a reply or notification about to be written.
+    pub(crate) fn log_reply(&self, header: &fuse_out_header) {
+        if !self.debug() {
+            return;
+        }
+        if header.unique == 0 {
+            crate::log::debug(&format!("NOTIFY: code={} length={}\n", header.error, header.len));
+        } else if header.error != 0 {
+            crate::log::debug(&format!(
+                "   unique: {}, error: {} ({}), outsize: {}\n",
+                header.unique,
+                header.error,
+                crate::sys::strerror(-header.error),
+                header.len
+            ));
+        } else {
+            crate::log::debug(&format!(
+                "   unique: {}, success, outsize: {}\n",
+                header.unique, header.len
+            ));
+        }
+    }
+
     /// Write one message (header first) to the kernel. Fills in the header's length.
     pub fn send(
         &self,
@@ -374,27 +398,7 @@ impl Session {
         let len =
             std::mem::size_of::<fuse_out_header>() + parts.iter().map(|p| p.len()).sum::<usize>();
         header.len = len as u32;
-        if self.debug() {
-            if header.unique == 0 {
-                crate::log::debug(&format!(
-                    "NOTIFY: code={} length={}\n",
-                    header.error, header.len
-                ));
-            } else if header.error != 0 {
-                crate::log::debug(&format!(
-                    "   unique: {}, error: {} ({}), outsize: {}\n",
-                    header.unique,
-                    header.error,
-                    crate::sys::strerror(-header.error),
-                    header.len
-                ));
-            } else {
-                crate::log::debug(&format!(
-                    "   unique: {}, success, outsize: {}\n",
-                    header.unique, header.len
-                ));
-            }
-        }
+        self.log_reply(header);
         let hb = *header;
         // Replies have a handful of parts: keep them on the stack unless there are many.
         let mut small: [IoSlice<'_>; 8] = [IoSlice::new(&[]); 8];
@@ -518,6 +522,20 @@ impl Session {
     }
 
     // ---------------------------------------------------------------- processing
+
+    /// Handle the request in `buf[..len]`, a loop's own receive buffer: while it runs, the rest
+    /// of the buffer (page-aligned) is where replies gather their data (see [`spare_reply_buffer`]),
+    /// so a worker needs no second megabyte-sized buffer for read replies.
+    pub fn process_in_place(&self, buf: &mut [u8], len: usize, fd: i32) {
+        let base = buf.as_ptr() as usize;
+        let start = (base + len).next_multiple_of(4096) - base;
+        if start >= buf.len() {
+            return self.process(&buf[..len], fd);
+        }
+        let (req, spare) = buf.split_at_mut(start);
+        let _lent = SpareLent::lend(spare);
+        self.process(&req[..len], fd);
+    }
 
     /// Handle one request message (what `fuse_session_process_buf` does). A panic while
     /// handling it is logged and stops here: the loops go on with the next request, and a
@@ -708,7 +726,7 @@ impl Session {
             if res <= 0 {
                 break;
             }
-            self.process(&buf[..res as usize], -1);
+            self.process_in_place(&mut buf, res as usize, -1);
         }
         let mut rc = if res > 0 { 0 } else { res as i32 };
         if self.error() != 0 {
@@ -733,6 +751,46 @@ impl Session {
             crate::sys::close_fd(fd);
         }
     }
+}
+
+thread_local! {
+    /// The unused, page-aligned tail of the receive buffer whose request this thread is
+    /// processing: (address, length), or (0, 0).
+    static SPARE: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Lends a receive buffer's tail to this thread's replies for the guard's life.
+struct SpareLent((usize, usize));
+
+impl SpareLent {
+    fn lend(spare: &mut [u8]) -> SpareLent {
+        SpareLent(SPARE.replace((spare.as_mut_ptr() as usize, spare.len())))
+    }
+}
+
+impl Drop for SpareLent {
+    fn drop(&mut self) {
+        SPARE.set(self.0);
+    }
+}
+
+/// Run `f` with the page-aligned spare part of the receive buffer this thread is processing a
+/// request from, if there is one of at least `len` bytes; None otherwise. The region is the
+/// caller's alone while `f` runs (nested calls find none).
+pub fn spare_reply_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    let (addr, cap) = SPARE.get();
+    if addr == 0 || cap < len {
+        return None;
+    }
+    SPARE.set((0, 0));
+    // SAFETY: `addr..addr+cap` is the tail of a receive buffer that `process_in_place` split
+    // off with `split_at_mut` and lent to this thread until its guard drops, which happens
+    // after this call returns (the guard lives across `process`, which is what calls us).
+    // Nothing else reads or writes it meanwhile, and taking it out of SPARE above keeps a
+    // nested call from handing it out twice.
+    let r = f(unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, cap) });
+    SPARE.set((addr, cap));
+    Some(r)
 }
 
 /// Copy a wire struct's bytes (for building reply payloads).

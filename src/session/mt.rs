@@ -49,6 +49,9 @@ struct Shared {
     se: usize,
     cfg: MtConfig,
     state: Mutex<State>,
+    /// `state.done`, readable without the lock: a worker looks at it before every read, and a
+    /// third lock round per request made workers finishing at once park on each other.
+    done: AtomicBool,
     finished: Condvar,
 }
 
@@ -63,6 +66,7 @@ impl Shared {
         let mut st = self.state.lock();
         if !st.done {
             st.done = true;
+            self.done.store(true, Ordering::SeqCst);
             if error != 0 && st.error == 0 {
                 st.error = error;
             }
@@ -75,17 +79,14 @@ fn start_worker(sh: &Arc<Shared>, st: &mut State) {
     let s2 = Arc::clone(sh);
     let reading = Arc::new(AtomicBool::new(false));
     let r2 = Arc::clone(&reading);
-    let (tx, rx) = std::sync::mpsc::channel();
     st.workers += 1;
     st.avail += 1;
-    let spawned = std::thread::Builder::new().name("fuse-worker".into()).spawn(move || {
-        let _ = tx.send(crate::sys::current_thread());
-        worker(&s2, &r2)
-    });
+    // Not waiting for the new thread to run: the caller is a worker holding a request.
+    let spawned =
+        std::thread::Builder::new().name("fuse-worker".into()).spawn(move || worker(&s2, &r2));
     match spawned {
         Ok(handle) => {
-            // The worker sends its id first thing; a worker that could not would be gone.
-            let thread = rx.recv().unwrap_or(0);
+            let thread = std::os::unix::thread::JoinHandleExt::as_pthread_t(&handle);
             st.handles.push(Worker { handle, thread, reading });
         }
         Err(e) => {
@@ -122,8 +123,10 @@ fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
     let fd = own.as_ref().map_or(se.fd(), |f| f.as_raw_fd());
     let mut buf = Vec::new();
     loop {
-        reading.store(true, Ordering::Release);
-        if se.exited() || sh.state.lock().done {
+        // SeqCst pairs with the loop's store of `done` before it looks at `reading`; a reader
+        // that slips past is interrupted on the loop's next look anyway.
+        reading.store(true, Ordering::SeqCst);
+        if se.exited() || sh.done.load(Ordering::SeqCst) {
             reading.store(false, Ordering::Release);
             break;
         }
@@ -157,7 +160,7 @@ fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
                 start_worker(sh, &mut st);
             }
         }
-        se.process(&buf[..len], if own.is_some() { fd } else { -1 });
+        se.process_in_place(&mut buf, len, if own.is_some() { fd } else { -1 });
         let mut st = sh.state.lock();
         if !is_forget {
             st.avail += 1;
@@ -197,6 +200,7 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             error: 0,
             handles: Vec::new(),
         }),
+        done: AtomicBool::new(false),
         finished: Condvar::new(),
     });
     {
@@ -207,6 +211,7 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         while !st.done {
             if se.exited() {
                 st.done = true;
+                sh.done.store(true, Ordering::SeqCst);
                 break;
             }
             sh.finished.wait_for(&mut st, std::time::Duration::from_millis(100));
@@ -237,7 +242,6 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             let _ = w.handle.join();
         }
     }
-    drop(intr);
     let err = sh.state.lock().error;
     if se.error() != 0 {
         se.error()

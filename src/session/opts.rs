@@ -16,7 +16,7 @@ enum Field {
 }
 
 const fn set(templ: &'static [u8], f: Field) -> OptSpec<'static, Field> {
-    OptSpec { templ, target: Some(f), value: 1 }
+    OptSpec::set(templ, f)
 }
 
 const LL_SPECS: &[OptSpec<'static, Field>] = &[

@@ -122,7 +122,6 @@ fn with_worker<T>(
         }
         r
     });
-    drop(intr);
     if matches!(was, Ok(false)) {
         let _ = crate::sys::set_nonblocking(fd, false);
     }

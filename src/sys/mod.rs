@@ -55,6 +55,51 @@ pub fn write_fd(fd: i32, buf: &[u8]) -> Result<usize, i32> {
     if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
 }
 
+/// pipe2(2) with O_CLOEXEC: (read end, write end).
+pub fn pipe_cloexec() -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd), i32> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [-1i32; 2];
+    // SAFETY: `fds` is a valid two-int array for the call to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: pipe2 just returned these two fds; nobody else owns them.
+    Ok(unsafe {
+        (std::os::fd::OwnedFd::from_raw_fd(fds[0]), std::os::fd::OwnedFd::from_raw_fd(fds[1]))
+    })
+}
+
+/// The capacity of a pipe (F_GETPIPE_SZ).
+pub fn pipe_size(fd: i32) -> Result<usize, i32> {
+    // SAFETY: fcntl on an fd the caller owns; no memory is involved.
+    let n = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// Grow a pipe to at least `size` bytes (F_SETPIPE_SZ); returns the new capacity.
+pub fn set_pipe_size(fd: i32, size: usize) -> Result<usize, i32> {
+    let size = libc::c_int::try_from(size).map_err(|_| libc::EINVAL)?;
+    // SAFETY: fcntl on an fd the caller owns; no memory is involved.
+    let n = unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, size) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
+/// splice(2) of up to `len` bytes; `off_in` is the input offset to use and advance (None: the
+/// fd's own position). Returns the bytes moved (0 at end of input).
+pub fn splice_fd(
+    fd_in: i32,
+    off_in: Option<&mut i64>,
+    fd_out: i32,
+    len: usize,
+    flags: u32,
+) -> Result<usize, i32> {
+    let off = off_in.map_or(std::ptr::null_mut(), |o| o as *mut i64);
+    // SAFETY: `off` is NULL or points at a live i64 for the whole call; the fds are the
+    // caller's; splice moves data between them without touching our memory otherwise.
+    let n = unsafe { libc::splice(fd_in, off, fd_out, std::ptr::null_mut(), len, flags) };
+    if n < 0 { Err(last_errno()) } else { Ok(n as usize) }
+}
+
 /// close(2), ignoring errors.
 pub fn close_fd(fd: i32) {
     // SAFETY: closing an fd the caller owns; no memory is involved.
@@ -314,52 +359,66 @@ pub fn ioctl_sync_init(fd: i32) -> Result<(), i32> {
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
-/// A signal that interrupts a thread blocked in a system call: while this value lives, a no-op
-/// handler (without `SA_RESTART`) is installed for it; dropping it puts the old action back.
+/// A signal that interrupts a thread blocked in a system call: a free real-time signal with a
+/// no-op handler (without `SA_RESTART`), chosen once per process.
 ///
 /// Needed because a thread that polls or reads a `/dev/fuse` armed with FUSE_DEV_IOC_SYNC_INIT
 /// waits inside the kernel until a mount attaches the device: if the mount fails first, only a
 /// signal gets it out (a timeout in poll(2) does not apply to that wait).
 pub struct Interrupter {
     sig: i32,
-    old: libc::sigaction,
 }
 
 extern "C" fn interrupt_noop(_sig: libc::c_int) {}
 
-impl Interrupter {
-    /// Install the no-op handler on the last real-time signal the process may take: some
-    /// take the last ones for themselves (valgrind refuses SIGRTMAX with EINVAL), so the
-    /// signals below it are tried in turn.
-    pub fn install() -> Result<Interrupter, i32> {
-        let mut err = libc::EINVAL;
-        for sig in (libc::SIGRTMIN()..=libc::SIGRTMAX()).rev() {
-            // SAFETY: sigaction with valid, zero-initialised structs; the handler is an
-            // `extern "C" fn(c_int)` that does nothing (async-signal-safe).
-            unsafe {
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = interrupt_noop as extern "C" fn(libc::c_int) as usize;
-                libc::sigemptyset(&mut sa.sa_mask);
-                sa.sa_flags = 0;
-                let mut old: libc::sigaction = std::mem::zeroed();
-                if libc::sigaction(sig, &sa, &mut old) == 0 {
-                    return Ok(Interrupter { sig, old });
-                }
-                err = last_errno();
+/// The signal chosen for interrupting, once per process: Ok(signal) or Err(errno).
+static INTERRUPT_SIGNAL: once_cell::sync::OnceCell<Result<i32, i32>> =
+    once_cell::sync::OnceCell::new();
+
+/// Take the highest real-time signal that nobody handles yet (the program's own handlers and
+/// tools such as valgrind, which reserves SIGRTMAX, keep theirs) and give it a no-op handler.
+/// The handler stays for the life of the process: another session's loop may be using it at
+/// any time, and a no-op on an otherwise unused signal changes nothing for the program.
+fn pick_interrupt_signal() -> Result<i32, i32> {
+    let mut last = libc::EINVAL;
+    let (lo, hi) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    for sig in (lo.max(hi - 8)..=hi).rev() {
+        // SAFETY: sigaction with valid, zero-initialised structs; the handler is an
+        // `extern "C" fn(c_int)` that does nothing (async-signal-safe).
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == -1 {
+                last = last_errno();
+                continue;
+            }
+            if old.sa_sigaction != libc::SIG_DFL {
+                continue;
+            }
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = interrupt_noop as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_flags = 0;
+            if libc::sigaction(sig, &sa, std::ptr::null_mut()) == -1 {
+                last = last_errno();
+                continue;
             }
         }
-        Err(err)
+        return Ok(sig);
+    }
+    Err(last)
+}
+
+impl Interrupter {
+    /// Make sure the process has its interrupt signal (a free real-time signal with a no-op
+    /// handler, no SA_RESTART).
+    pub fn install() -> Result<Interrupter, i32> {
+        let sig = (*INTERRUPT_SIGNAL.get_or_init(pick_interrupt_signal))?;
+        Ok(Interrupter { sig })
     }
 
     /// Called on the thread to be interrupted: make sure the signal is not blocked there.
     pub fn arm_current_thread(&self) {
-        // SAFETY: a valid sigset_t built here; pthread_sigmask only changes this thread's mask.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, self.sig);
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        }
+        unblock_signal(self.sig);
     }
 
     /// Interrupt `thread` (a live thread that called [`Self::arm_current_thread`]).
@@ -369,10 +428,13 @@ impl Interrupter {
     }
 }
 
-impl Drop for Interrupter {
-    fn drop(&mut self) {
-        // SAFETY: restores the action saved by `install`.
-        unsafe { libc::sigaction(self.sig, &self.old, std::ptr::null_mut()) };
+fn unblock_signal(sig: i32) {
+    // SAFETY: a valid sigset_t built here; pthread_sigmask only changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
     }
 }
 
@@ -431,13 +493,10 @@ pub fn stdout_stderr_to_null() {
     }
 }
 
-/// Make sure the calling thread receives the interrupt signal of [`Interrupter`].
+/// Make sure the calling thread receives the interrupt signal of [`Interrupter`] (once the
+/// process has one).
 pub fn unblock_interrupt_signal() {
-    // SAFETY: a valid sigset_t built here; pthread_sigmask only changes this thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGRTMAX());
-        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    if let Some(Ok(sig)) = INTERRUPT_SIGNAL.get() {
+        unblock_signal(*sig);
     }
 }
