@@ -13,7 +13,8 @@
 //! error is 0 or a negated errno, and no request is answered twice.
 //!
 //! Input: byte 0 flags (bit 0: C table; bit 1: no automatic INIT; bit 2: keep the header's
-//! own `len`; bit 3: debug output on; bit 4: the C table has write_buf), byte 1 the length of the reply script, the script
+//! own `len`; bit 3: debug output on; bit 4: the C table has write_buf; bit 5: messages processed in place,
+//! in a big receive buffer, as the loops do), byte 1 the length of the reply script, the script
 //! (one byte per decision), then messages, each a little-endian u16 length and its bytes.
 #![no_main]
 
@@ -25,7 +26,9 @@ use std::ptr;
 use std::sync::Arc;
 
 use fuse3::capi::abi::ConnInfo;
-use fuse3::capi::fuse_common::{fuse_bufvec, fuse_conn_info, fuse_file_info, fuse_pollhandle};
+use fuse3::capi::fuse_common::{
+    fuse_buf_flags, fuse_bufvec, fuse_conn_info, fuse_file_info, fuse_pollhandle,
+};
 use fuse3::capi::fuse_lowlevel::*;
 use fuse3::capi::fuse_opt::fuse_args;
 use fuse3::capi::ll_reply::*;
@@ -168,6 +171,21 @@ fn dir_listing(req: fuse_req_t, plus: bool) -> Vec<u8> {
     buf
 }
 
+/// A file of 300,000 patterned bytes to answer reads from (made once per process).
+fn data_fd() -> c_int {
+    static FD: std::sync::OnceLock<c_int> = std::sync::OnceLock::new();
+    *FD.get_or_init(|| {
+        // SAFETY: memfd_create with a C string name; the fd is kept for the process's life.
+        let fd = unsafe { libc::memfd_create(c"fuzz-data".as_ptr(), 0) };
+        assert!(fd >= 0, "memfd_create");
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        // SAFETY: writing our own buffer to our own fd.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        assert_eq!(n, data.len() as isize);
+        fd
+    })
+}
+
 /// Answer `req` somehow. The answer may be right, wrong, repeated or missing.
 fn answer(req: fuse_req_t) {
     let times = match next() % 8 {
@@ -201,7 +219,7 @@ fn answer_once(req: fuse_req_t) {
     let big = vec![b'x'; (next() as usize) << (next() % 12)];
     // SAFETY: every pointer passed is valid for the call; the handle may be dead.
     let rc = unsafe {
-        match next() % 24 {
+        match next() % 25 {
             0 => fuse_reply_err(req, absurd_errno()),
             1 => fuse_reply_err(req, libc::ENOENT),
             2 => fuse_reply_entry(req, &entry()),
@@ -272,6 +290,19 @@ fn answer_once(req: fuse_req_t) {
             22 => {
                 let sx: libc::statx = std::mem::zeroed();
                 fuse_reply_statx(req, 0, &sx, 1.0)
+            }
+            23 => {
+                // Data from a file descriptor: the library moves it through the loop's spare
+                // receive buffer (process_in_place) or a pipe, or copies it.
+                let fd = data_fd();
+                libc::lseek(fd, i64::from(next()) * 1000, libc::SEEK_SET);
+                let mut bv: fuse_bufvec = std::mem::zeroed();
+                bv.count = 1;
+                bv.buf[0].size = (next() as usize) << (next() % 12);
+                bv.buf[0].flags = fuse_buf_flags::FUSE_BUF_IS_FD;
+                bv.buf[0].fd = if next() == 7 { -1 } else { fd };
+                bv.off = next() as usize % 3;
+                fuse_reply_data(req, &mut bv, c_int::from(next() % 8))
             }
             _ => {
                 let fi: fuse_file_info = std::mem::zeroed();
@@ -676,12 +707,17 @@ fn init_message(flags: u32, flags2: u32) -> Vec<u8> {
     m
 }
 
-/// Hand one message to the session, noting its unique as waiting for an answer.
-fn send(se: &Session, kernel: &Kernel, msg: &[u8]) {
+/// Note a message's unique as waiting for an answer.
+fn note_sent(kernel: &Kernel, msg: &[u8]) {
     if msg.len() >= 16 {
         let unique = u64::from_le_bytes(msg[8..16].try_into().unwrap());
         *kernel.pending.lock().entry(unique).or_insert(0) += 1;
     }
+}
+
+/// Hand one message to the session, noting its unique as waiting for an answer.
+fn send(se: &Session, kernel: &Kernel, msg: &[u8]) {
+    note_sent(kernel, msg);
     se.process(msg, -1);
 }
 
@@ -742,7 +778,16 @@ fuzz_target!(|data: &[u8]| {
             let l = msg.len() as u32;
             msg[..4].copy_from_slice(&l.to_le_bytes());
         }
-        send(se, &kernel, &msg);
+        if flags & 32 != 0 {
+            // As the loops do: the message at the start of a big receive buffer whose tail
+            // replies may borrow.
+            let mut big = vec![0u8; msg.len() + 256 * 1024];
+            big[..msg.len()].copy_from_slice(&msg);
+            note_sent(&kernel, &msg);
+            se.process_in_place(&mut big, msg.len(), -1);
+        } else {
+            send(se, &kernel, &msg);
+        }
         count += 1;
     }
     // Nothing the filesystem saw came without a header.
