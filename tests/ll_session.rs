@@ -230,6 +230,154 @@ fn double_reply_is_refused_and_fs_keeps_serving_ours() {
     }
 }
 
+/// How often `needle` occurs in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+/// Ours only (on libfuse each of these reaches the kernel, which refuses the answer or fails
+/// the whole listing, or shows names no program can use): a filesystem that answers with the
+/// wrong reply type, an impossible errno, an over-long symlink target, illegal directory entry
+/// names, and never answers one read. Each is refused with one log line per occurrence, the
+/// caller gets an error, and the filesystem keeps serving; a SIGTERM with the unanswered read
+/// still outstanding ends the daemon promptly, unmounts, and frees the blocked reader.
+#[test]
+fn misbehaving_answers_are_refused_and_fs_keeps_serving_ours() {
+    let b = built();
+    for single in [true, false] {
+        let (dir, mp) = mountpoint(&format!("ll_session-misbehave-{single}"));
+        let _guard = UnmountOnDrop(mp.clone());
+        let marks = dir.join("marks");
+        std::fs::create_dir(&marks).unwrap();
+        let mut cmd = Command::new(&b.misbehave);
+        cmd.args(if single { &["-f", "-s"][..] } else { &["-f"][..] }).arg(&mp);
+        cmd.env("LL_MARKS", &marks);
+        let m = MountGuard::start(&mut cmd, &mp, Lib::Ours, MOUNT_T).unwrap();
+        let hello = || read_file(mp.join("hello")).unwrap();
+        assert_eq!(hello(), "hello, session\n");
+
+        assert_eq!(statx_sync(&mp.join("wrongtype")), Err(libc::EIO), "wrong reply type");
+        assert_eq!(hello(), "hello, session\n", "after the wrong reply type");
+        assert_eq!(statx_sync(&mp.join("errno")), Err(libc::ERANGE), "impossible errno");
+        let link = mp.join("longlink");
+        let rl = with_timeout("readlink", OP_T, move || std::fs::read_link(&link)).unwrap();
+        assert_eq!(rl.map_err(|e| e.raw_os_error()), Err(Some(libc::ENAMETOOLONG)));
+        let ln = mp.join("longnames");
+        let names = with_timeout("readdir", OP_T, move || -> std::io::Result<Vec<String>> {
+            std::fs::read_dir(&ln)?
+                .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap()
+        .expect("listing longnames");
+        assert_eq!(names, ["good1", "good2"], "illegal names left out, the rest listed");
+        assert_eq!(hello(), "hello, session\n", "after the bad listing");
+
+        // A read the filesystem never answers blocks its caller, not the filesystem.
+        let mut reader = Command::new("cat")
+            .arg(mp.join("noreply"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(wait_for_file(&marks.join("noreply.waiting"), OP_T), "noreply read not seen");
+        assert_eq!(hello(), "hello, session\n", "with a read left unanswered");
+        assert!(reader.try_wait().unwrap().is_none(), "the unanswered reader returned");
+        m.signal(libc::SIGTERM);
+        let (st, _o, e) = m.wait_exit(EXIT_T).unwrap_or_else(|e| panic!("single={single}: {e}"));
+        let deadline = Instant::now() + EXIT_T;
+        let freed = loop {
+            if let Some(st) = reader.try_wait().unwrap() {
+                break Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = reader.kill();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(freed.is_some_and(|s| !s.success()), "blocked reader not freed: {freed:?}");
+        // As on libfuse, the loop returns the signal's number after a signal, which
+        // ll_misbehave turns into exit status 1.
+        assert_eq!(st.code(), Some(1), "single={single}: exit {st}:\n{e}");
+        assert!(e.contains("loop returned 15\n"), "{e}");
+        assert!(fuse_mount_type(&mp).is_none(), "still mounted after SIGTERM");
+
+        let n_wrong = count(&e, "wrongtype: reply_open to getattr returned -22");
+        assert!(n_wrong >= 1, "{e}");
+        assert_eq!(
+            count(&e, "fuse: fuse_reply_open: not an answer to a GETATTR request; answering EIO"),
+            n_wrong,
+            "one log line per wrong answer:\n{e}"
+        );
+        let n_errno = count(&e, "errno: reply_err(123456) returned");
+        assert!(n_errno >= 1, "{e}");
+        assert_eq!(count(&e, "fuse: bad error value: -123456"), n_errno, "{e}");
+        let n_link = count(&e, "longlink: reply_readlink(8000 bytes) returned -36");
+        assert!(n_link >= 1, "{e}");
+        assert_eq!(count(&e, "fuse: fuse_reply_readlink: target of 8000 bytes"), n_link, "{e}");
+        let n_list = count(&e, "longnames: listing built");
+        assert!(n_list >= 1, "{e}");
+        for name_len in [300, 0] {
+            let line = format!("fuse_add_direntry: entry name of {name_len} bytes");
+            assert_eq!(count(&e, &line), n_list, "{line:?} once per listing:\n{e}");
+        }
+        assert_eq!(
+            count(&e, "fuse: 1 request(s) never answered by the filesystem were dropped"),
+            1,
+            "{e}"
+        );
+    }
+}
+
+/// One run of the lazy-unmount case: (exit status, the reader's output, daemon stderr).
+fn unmount_in_flight_run(lib: Lib, single: bool) -> ((&'static str, i32), String, String) {
+    let b = built();
+    let (dir, mp) = mountpoint(&format!("ll_session-inflight-{}-{single}", lib.name()));
+    let _guard = UnmountOnDrop(mp.clone());
+    let marks = dir.join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let mut cmd = Command::new(&b.misbehave);
+    cmd.args(if single { &["-f", "-s"][..] } else { &["-f"][..] }).arg(&mp);
+    cmd.env("LL_MARKS", &marks);
+    let m = MountGuard::start(&mut cmd, &mp, lib, MOUNT_T).unwrap();
+    let reader = Command::new("cat")
+        .arg(mp.join("slow"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for_file(&marks.join("slow.waiting"), OP_T), "{}: read not seen", lib.name());
+    let um = run(Command::new("fusermount3").args(["-u", "-z"]).arg(&mp), OP_T).unwrap();
+    assert!(um.ok(), "{}: lazy unmount with a read in flight: {um:?}", lib.name());
+    assert!(fuse_mount_type(&mp).is_none(), "{}: still mounted after -z", lib.name());
+    // The open file keeps the connection: the daemon serves on until the read is answered.
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = m.pid().unwrap();
+    assert!(!process_ended(pid), "{}: daemon left with a read in flight", lib.name());
+    std::fs::write(marks.join("slow.go"), b"").unwrap();
+    let out = with_timeout("reader", OP_T, move || reader.wait_with_output()).unwrap().unwrap();
+    assert!(out.status.success(), "{}: reader: {out:?}", lib.name());
+    let (st, _o, e) = m.wait_exit(EXIT_T).unwrap_or_else(|e| panic!("{}: {e}", lib.name()));
+    (status_key(st), String::from_utf8_lossy(&out.stdout).into_owned(), e)
+}
+
+/// `fusermount3 -u -z` while a read is in flight: the mount leaves the namespace at once, the
+/// read is still answered (the reader gets its data), then the daemon sees the connection end
+/// and exits by itself, as on libfuse.
+#[test]
+fn lazy_unmount_with_a_request_in_flight_like_debian() {
+    for single in [true, false] {
+        let sys = unmount_in_flight_run(Lib::System, single);
+        let ours = unmount_in_flight_run(Lib::Ours, single);
+        assert_eq!(sys.1, "slow\n", "Debian's reader");
+        assert_eq!((&ours.0, &ours.1), (&sys.0, &sys.1), "single={single}: ours vs Debian's");
+        assert_eq!(ours.0, ("exit", 0), "single={single}:\n{}", ours.2);
+        assert!(ours.2.contains("reply returned 0"), "the late answer was sent:\n{}", ours.2);
+        assert!(!ours.2.contains("never answered"), "{}", ours.2);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. NULL and bad arguments, no mount
 
@@ -450,9 +598,9 @@ fn signal_run(lib: Lib, sig: i32, single: bool) -> ((&'static str, i32), Vec<Str
 }
 
 #[test]
-fn sigterm_and_sigint_end_the_daemon_like_debian() {
+fn sigterm_sigint_and_sighup_end_the_daemon_like_debian() {
     let mut table = Vec::new();
-    for sig in [libc::SIGTERM, libc::SIGINT] {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         for single in [true, false] {
             let sys = signal_run(Lib::System, sig, single);
             let ours = signal_run(Lib::Ours, sig, single);

@@ -10,8 +10,8 @@
 //! Every daemon runs under a deadline and in a guard that unmounts and kills on failure; file
 //! operations go through `with_timeout`, since a broken mount hangs instead of failing.
 //!
-//! Not covered: a missing `/dev/fuse` cannot be simulated safely on a shared machine
-//! (removing the node would break every other FUSE user), so that error path is left out.
+//! A missing or unopenable `/dev/fuse` is tested in tests/faults.rs, inside a private mount
+//! namespace (removing the real node would break every other FUSE user).
 
 mod common;
 

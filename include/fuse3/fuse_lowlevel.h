@@ -649,7 +649,8 @@ int fuse_reply_create(fuse_req_t req,
 int fuse_reply_attr(fuse_req_t req, const struct stat *attr, double attr_timeout);
 
 /**
- * Answers readlink with the link's target.
+ * Answers readlink with the link's target. A target longer than the kernel accepts (a page
+ * less one byte) is answered with ENAMETOOLONG instead, and -ENAMETOOLONG returned.
  *
  * # Safety
  * `req` is a live request handle; `link` is a C string.
@@ -730,7 +731,8 @@ int fuse_reply_bmap(fuse_req_t req, uint64_t idx);
 
 /**
  * Packs one directory entry into `buf`; returns the space it needs. The entry is written only
- * if it fits (a NULL `buf` just asks for the size).
+ * if it fits (a NULL `buf` just asks for the size). An empty name or one longer than
+ * NAME_MAX is left out: 0 is returned and the packing call logs it.
  *
  * # Safety
  * `buf` is NULL or holds `bufsize` writable bytes; `name` is a C string; `stbuf` is valid.

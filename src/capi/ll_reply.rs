@@ -45,11 +45,51 @@ fn refused(what: &str) -> c_int {
     -libc::EINVAL
 }
 
-/// Take the request and send `error` (already negated) with `parts`.
+/// Whether the typed reply `what` can answer a request with `opcode`. The kernel expects a
+/// fixed answer size for each of these; any other pairing it refuses (the write fails and the
+/// caller sees EIO), so the library catches it first. Errors, `fuse_reply_buf`, `_data` and
+/// `_iov` answer anything.
+fn reply_fits(what: &str, opcode: u32) -> bool {
+    use crate::kernel::opcode::*;
+    match what {
+        "fuse_reply_entry" => {
+            matches!(opcode, FUSE_LOOKUP | FUSE_MKNOD | FUSE_MKDIR | FUSE_SYMLINK | FUSE_LINK)
+        }
+        "fuse_reply_create" => matches!(opcode, FUSE_CREATE | FUSE_TMPFILE),
+        "fuse_reply_attr" => matches!(opcode, FUSE_GETATTR | FUSE_SETATTR),
+        "fuse_reply_readlink" => opcode == FUSE_READLINK,
+        "fuse_reply_open" => matches!(opcode, FUSE_OPEN | FUSE_OPENDIR),
+        "fuse_reply_write" => {
+            matches!(opcode, FUSE_WRITE | FUSE_COPY_FILE_RANGE | FUSE_COPY_FILE_RANGE_64)
+        }
+        "fuse_reply_statfs" => opcode == FUSE_STATFS,
+        "fuse_reply_xattr" => matches!(opcode, FUSE_GETXATTR | FUSE_LISTXATTR),
+        "fuse_reply_lock" => opcode == FUSE_GETLK,
+        "fuse_reply_bmap" => opcode == FUSE_BMAP,
+        "fuse_reply_ioctl" | "fuse_reply_ioctl_iov" | "fuse_reply_ioctl_retry" => {
+            opcode == FUSE_IOCTL
+        }
+        "fuse_reply_poll" => opcode == FUSE_POLL,
+        "fuse_reply_lseek" => opcode == FUSE_LSEEK,
+        "fuse_reply_statx" => opcode == FUSE_STATX,
+        _ => true,
+    }
+}
+
+/// Take the request and send `error` (already negated) with `parts`. A successful answer of
+/// the wrong type for the request is not sent: the request gets EIO, the caller -EINVAL.
 fn reply_parts(req: fuse_req_t, what: &str, error: i32, parts: &[&[u8]]) -> c_int {
     let Some(d) = req::take(handle(req)) else { return refused(what) };
     // SAFETY: the request was in the table, so its session is alive.
     let se = unsafe { session_of(&d) };
+    if error == 0 && !reply_fits(what, d.opcode) {
+        crate::log::err(&format!(
+            "fuse: {what}: not an answer to a {} request; answering EIO instead\n",
+            crate::kernel::opcode::name(d.opcode)
+        ));
+        se.reply_raw(&d, -libc::EIO, &[]);
+        return -libc::EINVAL;
+    }
     se.reply_raw(&d, error, parts)
 }
 
@@ -218,7 +258,8 @@ pub unsafe extern "C" fn fuse_reply_attr(
 }
 crate::symver!(fuse_reply_attr, "FUSE_3.0");
 
-/// Answers readlink with the link's target.
+/// Answers readlink with the link's target. A target longer than the kernel accepts (a page
+/// less one byte) is answered with ENAMETOOLONG instead, and -ENAMETOOLONG returned.
 ///
 /// # Safety
 /// `req` is a live request handle; `link` is a C string.
@@ -230,6 +271,17 @@ pub unsafe extern "C" fn fuse_reply_readlink(req: fuse_req_t, link: *const c_cha
         }
         // SAFETY: non-NULL C string by the contract.
         let s = unsafe { CStr::from_ptr(link) };
+        // The kernel takes at most a page less one byte and refuses the whole answer beyond.
+        let max = crate::session::page_size() - 1;
+        if s.to_bytes().len() > max {
+            crate::log::err(&format!(
+                "fuse: fuse_reply_readlink: target of {} bytes is longer than the kernel's limit \
+                 of {max}; answering ENAMETOOLONG\n",
+                s.to_bytes().len()
+            ));
+            let rc = reply_parts(req, "fuse_reply_readlink", -libc::ENAMETOOLONG, &[]);
+            return if rc == 0 { -libc::ENAMETOOLONG } else { rc };
+        }
         reply_parts(req, "fuse_reply_readlink", 0, &[s.to_bytes()])
     })
 }
@@ -443,8 +495,27 @@ pub unsafe extern "C" fn fuse_reply_bmap(req: fuse_req_t, idx: u64) -> c_int {
 }
 crate::symver!(fuse_reply_bmap, "FUSE_3.0");
 
+/// Whether `name` can be a directory entry: the kernel fails the whole listing for an empty
+/// name or one over its limit, and programs cannot use names over NAME_MAX (255 bytes). Such
+/// an entry is left out (size 0, so callers move on to the next) with one log line, written
+/// when the entry is packed rather than for a size probe (a NULL buffer).
+fn dirent_name_ok(what: &str, name: &[u8], packing: bool) -> bool {
+    if !name.is_empty() && name.len() <= libc::NAME_MAX as usize {
+        return true;
+    }
+    if packing {
+        crate::log::err(&format!(
+            "fuse: {what}: entry name of {} bytes (0 or over NAME_MAX {}) left out\n",
+            name.len(),
+            libc::NAME_MAX
+        ));
+    }
+    false
+}
+
 /// Packs one directory entry into `buf`; returns the space it needs. The entry is written only
-/// if it fits (a NULL `buf` just asks for the size).
+/// if it fits (a NULL `buf` just asks for the size). An empty name or one longer than
+/// NAME_MAX is left out: 0 is returned and the packing call logs it.
 ///
 /// # Safety
 /// `buf` is NULL or holds `bufsize` writable bytes; `name` is a C string; `stbuf` is valid.
@@ -464,6 +535,9 @@ pub unsafe extern "C" fn fuse_add_direntry(
         }
         // SAFETY: a C string by the contract.
         let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        if !dirent_name_ok("fuse_add_direntry", name, !buf.is_null()) {
+            return 0;
+        }
         let need = enc::dirent_size(name.len());
         if buf.is_null() || need > bufsize {
             return need;
@@ -497,6 +571,9 @@ pub unsafe extern "C" fn fuse_add_direntry_plus(
         }
         // SAFETY: a C string by the contract.
         let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        if !dirent_name_ok("fuse_add_direntry_plus", name, !buf.is_null()) {
+            return 0;
+        }
         let need = enc::direntplus_size(name.len());
         if buf.is_null() || need > bufsize || e.is_null() {
             return need;
@@ -926,3 +1003,37 @@ pub unsafe extern "C" fn fuse_passthrough_close(req: fuse_req_t, backing_id: c_i
     })
 }
 crate::symver!(fuse_passthrough_close, "FUSE_3.17");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(name: &[u8], buf: &mut [u8]) -> size_t {
+        let c = std::ffi::CString::new(name).unwrap();
+        // SAFETY: all-zero is a valid stat.
+        let st: stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `buf` is writable for its length; a C string and a stat.
+        unsafe {
+            fuse_add_direntry(
+                ptr::null_mut(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                c.as_ptr(),
+                &st,
+                1,
+            )
+        }
+    }
+
+    /// Found by the dirent_pack fuzz target: an empty name was packed (the kernel fails the
+    /// whole listing for it), and so were names over NAME_MAX.
+    #[test]
+    fn empty_and_over_long_names_are_left_out() {
+        let mut buf = [0xa5u8; 512];
+        assert_eq!(add(b"", &mut buf), 0);
+        assert_eq!(add(&[b'n'; 256], &mut buf), 0);
+        assert!(buf.iter().all(|&b| b == 0xa5), "nothing written");
+        assert_eq!(add(&[b'n'; 255], &mut buf), crate::kernel::fuse_rec_align(24 + 255));
+        assert_eq!(add(b"x", &mut buf), 32);
+    }
+}

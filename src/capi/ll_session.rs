@@ -290,6 +290,7 @@ pub unsafe extern "C" fn fuse_session_mount(
             match crate::session::syncinit::mount(s, &mp) {
                 Ok(Some(fd)) => {
                     s.set_fd(fd);
+                    s.set_mount_ref(crate::mount::track::find_fuse_mount(&mp));
                     s.set_mountpoint(Some(mp));
                     crate::daemonize::set_mounted();
                     if s.debug() {
@@ -307,6 +308,7 @@ pub unsafe extern "C" fn fuse_session_mount(
         match crate::mount::kern_mount(&mp, &s.mount_opts) {
             Ok(fd) => {
                 s.set_fd(std::os::fd::IntoRawFd::into_raw_fd(fd));
+                s.set_mount_ref(crate::mount::track::find_fuse_mount(&mp));
                 s.set_mountpoint(Some(mp));
                 crate::daemonize::set_mounted();
                 if s.debug() {
@@ -336,7 +338,9 @@ pub unsafe extern "C" fn fuse_session_unmount(se: *mut fuse_session) {
                 // SAFETY: the session owned this fd and has just let go of it.
                 unsafe { OwnedFd::from_raw_fd(fd) }
             });
-            crate::mount::kern_unmount(&mp, owned);
+            // Where the mount is now: its mountpoint may have been moved since.
+            let mref = s.take_mount_ref();
+            crate::mount::kern_unmount_tracked(&mp, owned, mref.as_ref());
         }
     })
 }

@@ -53,3 +53,28 @@ pub fn image_pre_317() -> bool {
 pub fn mark_image_pre_317() {
     IMAGE_PRE_317.store(true, std::sync::atomic::Ordering::Relaxed);
 }
+
+#[cfg(test)]
+mod tests {
+    use libc::c_int;
+
+    extern "C" fn panics_int() -> c_int {
+        crate::ffi_guard!(-libc::EIO, {
+            let v: Vec<c_int> = Vec::new();
+            v[3] // index out of bounds: a panic
+        })
+    }
+
+    extern "C" fn panics_ptr() -> *mut u8 {
+        crate::ffi_guard!(std::ptr::null_mut(), { panic!("bug") })
+    }
+
+    /// A panic inside an export's body comes back as the export's error value. Without the
+    /// guard it would reach the `extern "C"` boundary, where Rust aborts the process.
+    #[test]
+    fn a_panic_inside_an_export_becomes_its_error_value() {
+        assert_eq!(panics_int(), -libc::EIO);
+        assert!(panics_ptr().is_null());
+        assert_eq!(panics_int(), -libc::EIO, "and again: nothing was left poisoned");
+    }
+}

@@ -170,3 +170,27 @@ pub fn kern_unmount(mountpoint: &[u8], fd: Option<OwnedFd>) {
         super::helper::unmount_with_helper(mountpoint);
     }
 }
+
+/// [`kern_unmount`] for a mount found with [`super::track::find_fuse_mount`]: unmounts it where
+/// it is now (its mountpoint may have been moved), and leaves the path alone if the mount is
+/// gone already (the path may name another mount by now). Without `mref`, by `mountpoint`.
+pub fn kern_unmount_tracked(
+    mountpoint: &[u8],
+    fd: Option<OwnedFd>,
+    mref: Option<&super::track::MountRef>,
+) {
+    let target = match mref {
+        None => Some(mountpoint.to_vec()),
+        Some(m) => super::track::current_path(m),
+    };
+    match target {
+        Some(p) => kern_unmount(&p, fd),
+        None => {
+            if let Some(fd) = fd {
+                let raw = fd.as_raw_fd();
+                drop(fd);
+                super::helper::release_keepalive(raw);
+            }
+        }
+    }
+}

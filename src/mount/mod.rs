@@ -27,9 +27,10 @@ mod direct;
 pub mod fsmount;
 pub mod helper;
 mod opts;
+pub mod track;
 mod util;
 
-pub use direct::{MountError, ensure_std_fds, kern_mount, kern_unmount};
+pub use direct::{MountError, ensure_std_fds, kern_mount, kern_unmount, kern_unmount_tracked};
 pub use opts::{MOUNT_SPECS, MountOpts, parse_mount_opts};
 pub use util::{
     fuseblk_supported, kern_device, mtab_needs_update, parse_fd_mountpoint, resolve_path,

@@ -124,6 +124,8 @@ pub struct Session {
     custom_io: AtomicBool,
     fd: AtomicI32,
     mountpoint: Mutex<Option<Vec<u8>>>,
+    /// The mount itself, as mountinfo identified it right after mounting.
+    mount_ref: Mutex<Option<crate::mount::track::MountRef>>,
     /// The mount options from `fuse_session_new`'s arguments.
     pub mount_opts: crate::mount::MountOpts,
     debug: AtomicBool,
@@ -186,6 +188,7 @@ impl Session {
             custom_io: AtomicBool::new(false),
             fd: AtomicI32::new(-1),
             mountpoint: Mutex::new(None),
+            mount_ref: Mutex::new(None),
             mount_opts,
             debug: AtomicBool::new(opts.debug),
             deny_others: opts.deny_others,
@@ -339,6 +342,16 @@ impl Session {
     /// Record (or forget) the mountpoint.
     pub fn set_mountpoint(&self, mp: Option<Vec<u8>>) {
         *self.mountpoint.lock() = mp;
+    }
+
+    /// Note which mount is ours (found right after mounting).
+    pub fn set_mount_ref(&self, m: Option<crate::mount::track::MountRef>) {
+        *self.mount_ref.lock() = m;
+    }
+
+    /// Take the mount noted by [`Session::set_mount_ref`] (unmounting).
+    pub fn take_mount_ref(&self) -> Option<crate::mount::track::MountRef> {
+        self.mount_ref.lock().take()
     }
 
     /// Take the mountpoint (unmounting).
@@ -525,8 +538,29 @@ impl Session {
         self.process(&req[..len], fd);
     }
 
-    /// Handle one request message (what `fuse_session_process_buf` does).
+    /// Handle one request message (what `fuse_session_process_buf` does). A panic while
+    /// handling it is logged and stops here: the loops go on with the next request, and a
+    /// request the panic left unanswered gets EIO.
     pub fn process(&self, buf: &[u8], fd: i32) {
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process_inner(buf, fd)));
+        if let Err(payload) = run {
+            crate::log::report_panic(module_path!(), payload.as_ref());
+        }
+    }
+
+    /// Run `f` (the filesystem's part of handling request `handle`); if it panics, log the
+    /// panic and answer the request with EIO unless it was answered already.
+    fn guarded(&self, handle: ReqHandle, f: impl FnOnce()) {
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            crate::log::report_panic(module_path!(), payload.as_ref());
+            if let Some(d) = req::take(handle) {
+                self.reply_raw(&d, -libc::EIO, &[]);
+            }
+        }
+    }
+
+    fn process_inner(&self, buf: &[u8], fd: i32) {
         let header = match request::decode_header(buf) {
             Ok(h) => h,
             Err(e) => {
@@ -610,7 +644,7 @@ impl Session {
         match &request.op {
             request::Operation::Init { arg } => {
                 let handle = req::insert(data);
-                init::do_init(self, handle, arg);
+                self.guarded(handle, || init::do_init(self, handle, arg));
             }
             request::Operation::Destroy => {
                 self.take_mountpoint_on_destroy();
@@ -641,12 +675,14 @@ impl Session {
             }
             _ => {
                 let handle = req::insert(data);
-                let dispatched = self.with_fs(|fs| fs.dispatch(self, handle, &request, buf));
-                if dispatched.is_none() {
-                    if let Some(d) = req::take(handle) {
-                        self.reply_raw(&d, -libc::ENOSYS, &[]);
+                self.guarded(handle, || {
+                    let dispatched = self.with_fs(|fs| fs.dispatch(self, handle, &request, buf));
+                    if dispatched.is_none() {
+                        if let Some(d) = req::take(handle) {
+                            self.reply_raw(&d, -libc::ENOSYS, &[]);
+                        }
                     }
-                }
+                });
             }
         }
     }
@@ -705,7 +741,12 @@ impl Session {
         if self.got_init() && !self.got_destroy.load(Ordering::Acquire) {
             self.with_fs(|fs| fs.destroy());
         }
-        req::drop_session(self.id());
+        let unanswered = req::drop_session(self.id());
+        if unanswered > 0 {
+            crate::log::err(&format!(
+                "fuse: {unanswered} request(s) never answered by the filesystem were dropped\n"
+            ));
+        }
         let fd = self.fd.swap(-1, Ordering::AcqRel);
         if fd >= 0 && !self.has_custom_io() {
             crate::sys::close_fd(fd);

@@ -38,6 +38,8 @@ struct Fs {
     init: Option<InitFn>,
     dispatched: Mutex<Vec<u32>>,
     destroyed: Mutex<u32>,
+    /// Panic (after recording) when a request with this opcode arrives.
+    panic_on: Mutex<Option<u32>>,
 }
 
 impl Filesystem for Fs {
@@ -59,6 +61,9 @@ impl Filesystem for Fs {
     }
     fn dispatch(&self, se: &Session, req: ReqHandle, request: &Request<'_>, _raw: &[u8]) {
         self.dispatched.lock().push(request.header.opcode);
+        if *self.panic_on.lock() == Some(request.header.opcode) {
+            panic!("filesystem bug on opcode {}", request.header.opcode);
+        }
         if let Some(d) = super::req::take(req) {
             se.reply_raw(&d, -libc::ENOSYS, &[]);
         }
@@ -79,8 +84,13 @@ fn session(
     let se = Session::new(&so, mo, false, (3, 19, 0), 0);
     let rec = Arc::new(Recorder::default());
     se.set_channel(Box::new(Rec(Arc::clone(&rec))), 99);
-    let fs =
-        Arc::new(Fs { imp, init, dispatched: Mutex::new(Vec::new()), destroyed: Mutex::new(0) });
+    let fs = Arc::new(Fs {
+        imp,
+        init,
+        dispatched: Mutex::new(Vec::new()),
+        destroyed: Mutex::new(0),
+        panic_on: Mutex::new(None),
+    });
     struct Shared(Arc<Fs>);
     impl Filesystem for Shared {
         fn implemented(&self) -> Implemented {
@@ -380,4 +390,33 @@ fn bad_error_values_are_sent_as_erange() {
         se.reply_raw(&d, given, &[]);
         assert_eq!(last_reply(&rec).0.error, sent, "error {given}");
     }
+}
+
+/// A panic while a request is handled (here in the filesystem's dispatch) answers that request
+/// with EIO and the session goes on serving the next one.
+#[test]
+fn panic_in_dispatch_answers_eio_and_session_continues() {
+    let (se, rec, fs) = session(all(), None, None);
+    se.process(&init_request(45, KERNEL_FLAGS, 0x20000), -1);
+    *fs.panic_on.lock() = Some(opcode::FUSE_GETATTR);
+    let getattr = fuse_getattr_in::default();
+    se.process(&request(opcode::FUSE_GETATTR, 5, 1, crate::codec::as_bytes(&getattr)), -1);
+    let (h, body) = last_reply(&rec);
+    assert_eq!((h.unique, h.error, body.len()), (5, -libc::EIO, 0));
+    se.process(&request(opcode::FUSE_LOOKUP, 6, 1, b"x\0"), -1);
+    let (h, _) = last_reply(&rec);
+    assert_eq!((h.unique, h.error), (6, -libc::ENOSYS), "the next request is still served");
+    assert_eq!(*fs.dispatched.lock(), vec![opcode::FUSE_GETATTR, opcode::FUSE_LOOKUP]);
+    assert_eq!(rec.sent.lock().len(), 3, "INIT, the EIO and the ENOSYS: nothing else");
+}
+
+/// A panic in the filesystem's init answers INIT with EIO instead of leaving the mount hanging.
+#[test]
+fn panic_in_init_answers_eio() {
+    let init: InitFn = Box::new(|_c: &mut ConnInfo| panic!("init bug"));
+    let (se, rec, _) = session(all(), Some(init), None);
+    se.process(&init_request(45, KERNEL_FLAGS, 0x20000), -1);
+    let (h, _) = last_reply(&rec);
+    assert_eq!((h.unique, h.error), (2, -libc::EIO));
+    assert_eq!(rec.sent.lock().len(), 1);
 }

@@ -10,6 +10,13 @@
  *   block_thr  read hands the request to a thread that polls fuse_req_interrupted() and then
  *              answers EINTR; the interrupt callback only notes that it ran.
  *   ctx        read returns the caller's uid, gid, pid and supplementary groups.
+ *   noreply    read never answers (the request stays with the library until unmount).
+ *   slow       read is answered ("slow\n") by a thread once LL_MARKS/slow.go exists.
+ *   wrongtype  getattr answers with fuse_reply_open, an answer for another request type.
+ *   errno      getattr answers with an errno no system has (123456).
+ *   longlink   a symlink whose readlink answer is 8000 bytes long.
+ *   longnames  a directory listing (packed the way hello_ll packs) with a 300-byte name
+ *              and an empty one between two good names.
  *
  * Everything it wants the test to know goes to stderr, one line per event. If LL_MARKS names
  * a directory, the interrupt events also create empty files there (NAME.waiting,
@@ -29,7 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { ROOT = 1, HELLO, DOUBLE, BLOCK_CB, BLOCK_THR, CTX, NFILES };
+enum {
+	ROOT = 1, HELLO, DOUBLE, BLOCK_CB, BLOCK_THR, CTX, NOREPLY, WRONGTYPE, ERRNO, LONGLINK,
+	LONGNAMES, SLOW, NFILES
+};
 
 static const char *const names[NFILES] = {
 	[HELLO] = "hello",
@@ -37,6 +47,12 @@ static const char *const names[NFILES] = {
 	[BLOCK_CB] = "block_cb",
 	[BLOCK_THR] = "block_thr",
 	[CTX] = "ctx",
+	[NOREPLY] = "noreply",
+	[WRONGTYPE] = "wrongtype",
+	[ERRNO] = "errno",
+	[LONGLINK] = "longlink",
+	[LONGNAMES] = "longnames",
+	[SLOW] = "slow",
 };
 
 static const char hello_text[] = "hello, session\n";
@@ -70,9 +86,13 @@ static void fill_attr(fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	if (ino == ROOT) {
+	if (ino == ROOT || ino == LONGNAMES) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
+	} else if (ino == LONGLINK) {
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = 8000;
 	} else {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
@@ -112,6 +132,17 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fill_attr(ino, &st);
+	if (ino == WRONGTYPE) {
+		struct fuse_file_info ofi;
+
+		memset(&ofi, 0, sizeof(ofi));
+		say("wrongtype: reply_open to getattr returned %d\n", fuse_reply_open(req, &ofi));
+		return;
+	}
+	if (ino == ERRNO) {
+		say("errno: reply_err(123456) returned %d\n", fuse_reply_err(req, 123456));
+		return;
+	}
 	if (ino != DOUBLE) {
 		fuse_reply_attr(req, &st, 0.0);
 		return;
@@ -176,6 +207,31 @@ static void *wait_for_interrupt(void *arg)
 	return NULL;
 }
 
+struct slow_read {
+	fuse_req_t req;
+	off_t off;
+};
+
+static void *answer_when_told(void *arg)
+{
+	struct slow_read *r = arg;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	const char *dir = getenv("LL_MARKS");
+	char path[4096];
+	int i, ret;
+
+	snprintf(path, sizeof(path), "%s/slow.go", dir ? dir : ".");
+	for (i = 0; i < 6000 && access(path, F_OK) != 0; i++)
+		nanosleep(&tick, NULL);
+	if (r->off > 0)
+		ret = fuse_reply_buf(r->req, NULL, 0);
+	else
+		ret = fuse_reply_buf(r->req, "slow\n", 5);
+	say("slow: answered after %d ticks, reply returned %d\n", i, ret);
+	free(r);
+	return NULL;
+}
+
 static void read_ctx(fuse_req_t req, off_t off)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
@@ -229,12 +285,93 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	case CTX:
 		read_ctx(req, off);
 		return;
+	case SLOW: {
+		struct slow_read *r = malloc(sizeof(*r));
+
+		if (r == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		r->req = req;
+		r->off = off;
+		if (pthread_create(&t, NULL, answer_when_told, r) != 0) {
+			free(r);
+			fuse_reply_err(req, EAGAIN);
+			return;
+		}
+		pthread_detach(t);
+		mark("slow", "waiting");
+		return;
+	}
+	case NOREPLY:
+		say("noreply: read left unanswered\n");
+		mark("noreply", "waiting");
+		return;
 	default:
 		fuse_reply_buf(req, NULL, 0);
 	}
 }
 
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	static char target[8001];
+
+	if (ino != LONGLINK) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	memset(target, 't', sizeof(target) - 1);
+	say("longlink: reply_readlink(8000 bytes) returned %d\n", fuse_reply_readlink(req, target));
+}
+
+/* hello_ll's way of building a listing: ask for the size, grow, pack at the end. */
+struct dirbuf {
+	char *p;
+	size_t size;
+};
+
+static void dirbuf_add(fuse_req_t req, struct dirbuf *b, const char *name, fuse_ino_t ino)
+{
+	struct stat st;
+	size_t oldsize = b->size;
+
+	b->size += fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+	b->p = realloc(b->p, b->size ? b->size : 1);
+	memset(&st, 0, sizeof(st));
+	st.st_ino = ino;
+	fuse_add_direntry(req, b->p + oldsize, b->size - oldsize, name, &st, b->size);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct dirbuf b = { NULL, 0 };
+	char longname[301];
+
+	(void)fi;
+	if (ino != LONGNAMES) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	memset(longname, 'n', 300);
+	longname[300] = '\0';
+	say("longnames: listing built\n");
+	dirbuf_add(req, &b, ".", LONGNAMES);
+	dirbuf_add(req, &b, "..", ROOT);
+	dirbuf_add(req, &b, "good1", HELLO);
+	dirbuf_add(req, &b, longname, HELLO);
+	dirbuf_add(req, &b, "", HELLO);
+	dirbuf_add(req, &b, "good2", HELLO);
+	if ((size_t)off < b.size)
+		fuse_reply_buf(req, b.p + off, b.size - off < size ? b.size - off : size);
+	else
+		fuse_reply_buf(req, NULL, 0);
+	free(b.p);
+}
+
 static const struct fuse_lowlevel_ops ops = {
+	.readlink = op_readlink,
+	.readdir = op_readdir,
 	.lookup = op_lookup,
 	.getattr = op_getattr,
 	.open = op_open,
