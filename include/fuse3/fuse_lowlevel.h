@@ -851,20 +851,23 @@ void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *d
 int fuse_req_interrupted(fuse_req_t req);
 
 /**
- * Whether the request came over io_uring (never, until the io_uring transport exists).
+ * Whether the request came over io_uring (false for anything that is not a live request).
  *
  * # Safety
  * `req` is a request handle.
  */
-bool fuse_req_is_uring(fuse_req_t _req);
+bool fuse_req_is_uring(fuse_req_t req);
 
 /**
- * The request's io_uring payload buffer: -ENOTSUP without io_uring.
+ * The payload buffer of a request that came over io_uring: the request's data on arrival,
+ * and room the answer may be built in (`fuse_reply_buf` with this address copies nothing).
+ * -EINVAL for a request that came through `/dev/fuse` (or is not a live request).
  *
  * # Safety
- * `req` is a request handle.
+ * `req` is a request handle; `payload` and `payload_sz` are writable (or NULL); `mr` is
+ * writable or NULL.
  */
-int fuse_req_get_payload(fuse_req_t _req, char **_payload, size_t *_payload_sz, void **_mr);
+int fuse_req_get_payload(fuse_req_t req, char **payload, size_t *payload_sz, void **mr);
 
 /**
  * Number of security contexts the request carries.

@@ -366,7 +366,9 @@ pub unsafe extern "C" fn fuse_reply_data(
         let want = se.want_ext();
         // As libfuse: splice only when the filesystem asked for it, the caller allows it and
         // there is a file descriptor to take the data from.
-        let splice_ok = want & FUSE_CAP_SPLICE_WRITE != 0
+        // Over io_uring the answer goes into the ring entry: there is no device to splice to.
+        let splice_ok = d.ring.is_none()
+            && want & FUSE_CAP_SPLICE_WRITE != 0
             && flags & fuse_buf_copy_flags::FUSE_BUF_NO_SPLICE as c_int == 0
             // SAFETY: `bufv` is valid by the contract.
             && unsafe { super::buf::has_fd(bufv) };
@@ -846,28 +848,49 @@ pub unsafe extern "C" fn fuse_req_interrupted(req: fuse_req_t) -> c_int {
 }
 crate::symver!(fuse_req_interrupted, "FUSE_3.0");
 
-/// Whether the request came over io_uring (never, until the io_uring transport exists).
+/// Whether the request came over io_uring (false for anything that is not a live request).
 ///
 /// # Safety
 /// `req` is a request handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_req_is_uring(_req: fuse_req_t) -> bool {
-    false
+pub unsafe extern "C" fn fuse_req_is_uring(req: fuse_req_t) -> bool {
+    crate::ffi_guard!(false, { req::with(handle(req), |d| d.ring.is_some()).unwrap_or(false) })
 }
 crate::symver!(fuse_req_is_uring, "FUSE_3.18");
 
-/// The request's io_uring payload buffer: -ENOTSUP without io_uring.
+/// The payload buffer of a request that came over io_uring: the request's data on arrival,
+/// and room the answer may be built in (`fuse_reply_buf` with this address copies nothing).
+/// -EINVAL for a request that came through `/dev/fuse` (or is not a live request).
 ///
 /// # Safety
-/// `req` is a request handle.
+/// `req` is a request handle; `payload` and `payload_sz` are writable (or NULL); `mr` is
+/// writable or NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_req_get_payload(
-    _req: fuse_req_t,
-    _payload: *mut *mut c_char,
-    _payload_sz: *mut size_t,
-    _mr: *mut *mut c_void,
+    req: fuse_req_t,
+    payload: *mut *mut c_char,
+    payload_sz: *mut size_t,
+    mr: *mut *mut c_void,
 ) -> c_int {
-    -libc::ENOTSUP
+    crate::ffi_guard!(-libc::EINVAL, {
+        let Some(found) = peek(req, |se, d| d.ring.and_then(|s| se.ring_pool()?.payload(s))) else {
+            return -libc::EINVAL;
+        };
+        let Some((p, n)) = found else { return -libc::EINVAL };
+        // SAFETY: each pointer is checked for NULL and writable by the contract.
+        unsafe {
+            if !payload.is_null() {
+                *payload = p.cast();
+            }
+            if !payload_sz.is_null() {
+                *payload_sz = n;
+            }
+            if !mr.is_null() {
+                *mr = ptr::null_mut();
+            }
+        }
+        0
+    })
 }
 crate::symver!(fuse_req_get_payload, "FUSE_3.18");
 

@@ -472,6 +472,58 @@ pub mod flags {
     pub const FUSE_EXT_GROUPS: u32 = 32;
 }
 
+/// FUSE-over-io_uring (protocol 7.42): the ring commands and the per-entry header.
+///
+/// Each ring entry gives the kernel two buffers: a header area laid out as
+/// `fuse_uring_req_header` (the in/out header slot, the opcode's fixed argument slot, then a
+/// `fuse_uring_ent_in_out`) and a payload buffer for everything else (names, write data,
+/// extensions; reply data on the way back).
+pub mod uring {
+    use super::Wire;
+
+    /// Size of the slot holding `fuse_in_header` (request) or `fuse_out_header` (reply).
+    pub const FUSE_URING_IN_OUT_HEADER_SZ: usize = 128;
+    /// Size of the slot holding the opcode's fixed argument struct.
+    pub const FUSE_URING_OP_IN_OUT_SZ: usize = 128;
+    /// Offset of the opcode argument slot in the header area.
+    pub const OP_IN_OFFSET: usize = FUSE_URING_IN_OUT_HEADER_SZ;
+    /// Offset of `fuse_uring_ent_in_out` in the header area.
+    pub const ENT_IN_OUT_OFFSET: usize = FUSE_URING_IN_OUT_HEADER_SZ + FUSE_URING_OP_IN_OUT_SZ;
+    /// `sizeof(struct fuse_uring_req_header)`.
+    pub const REQ_HEADER_SIZE: usize =
+        ENT_IN_OUT_OFFSET + std::mem::size_of::<fuse_uring_ent_in_out>();
+    const _: () = assert!(REQ_HEADER_SIZE == 288);
+
+    /// `enum fuse_uring_cmd`: give the kernel an entry's buffers and wait for a request.
+    pub const FUSE_IO_URING_CMD_REGISTER: u32 = 1;
+    /// `enum fuse_uring_cmd`: answer the entry's request and wait for the next one.
+    pub const FUSE_IO_URING_CMD_COMMIT_AND_FETCH: u32 = 2;
+    /// Number of iovecs a REGISTER carries (header area, payload).
+    pub const FUSE_URING_IOV_SEGS: u32 = 2;
+
+    wire! {
+        /// The ring-specific part of an entry's header area.
+        struct fuse_uring_ent_in_out [32] {
+            flags: u64,
+            /// Id to quote when committing the answer (the request's unique).
+            commit_id: u64,
+            /// Bytes used in the payload buffer (request or reply).
+            payload_sz: u32,
+            padding: u32,
+            reserved: u64,
+        }
+        /// The command data of a ring SQE (in the SQE128's command area).
+        struct fuse_uring_cmd_req [24] {
+            flags: u64,
+            /// The entry's commit id (COMMIT_AND_FETCH), 0 for REGISTER.
+            commit_id: u64,
+            /// The queue (CPU) this entry serves.
+            qid: u16,
+            padding: [u8; 6],
+        }
+    }
+}
+
 /// `/dev/fuse` ioctls (magic 229).
 pub mod ioctl {
     /// Clone a device fd onto the connection of the fd in the argument (u32).

@@ -176,6 +176,9 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             if inflags & FUSE_MAX_PAGES == 0 {
                 bufsize = bufsize.min(DEFAULT_MAX_PAGES_PER_REQ * page_size() + BUFFER_HEADER_SIZE);
             }
+            if inflags & FUSE_OVER_IO_URING != 0 {
+                conn.capable_ext |= FUSE_CAP_OVER_IO_URING;
+            }
             if arg.minor >= 38 || inflags & FUSE_HAS_EXPIRE_ONLY != 0 {
                 conn.capable_ext |= FUSE_CAP_EXPIRE_ONLY;
             }
@@ -197,6 +200,7 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             (true, FUSE_CAP_ASYNC_DIO),
             (true, FUSE_CAP_IOCTL_DIR),
             (true, FUSE_CAP_ATOMIC_O_TRUNC),
+            (true, FUSE_CAP_OVER_IO_URING),
             (implemented.write_buf, FUSE_CAP_SPLICE_READ),
             (implemented.posix_locks, FUSE_CAP_POSIX_LOCKS),
             (implemented.flock, FUSE_CAP_FLOCK_LOCKS),
@@ -286,9 +290,44 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     if arg.minor >= 23 {
         out.time_gran = conn.time_gran;
     }
-    // io_uring is a later issue: the capability is never kept.
-    conn.want_ext &= !FUSE_CAP_OVER_IO_URING;
-    conn.want &= !lower(FUSE_CAP_OVER_IO_URING);
+    // io_uring: the command line decides, not `want`: libfuse's own examples zero
+    // `conn->want` in init() and so lose the transport the user asked for.
+    let offered = conn.capable_ext & FUSE_CAP_OVER_IO_URING != 0;
+    let mut ring = None;
+    if se.uring {
+        if se.has_custom_io() {
+            crate::log::err("fuse: io_uring not used with custom I/O; reading /dev/fuse\n");
+        } else if !offered {
+            crate::log::err(
+                "fuse: io_uring not offered by the kernel (needs Linux 6.14+ and, as root, \
+                 `echo Y > /sys/module/fuse/parameters/enable_uring`); reading /dev/fuse\n",
+            );
+        } else {
+            if conn.want_ext & FUSE_CAP_OVER_IO_URING == 0 && debug {
+                crate::log::debug("io_uring: init() cleared it; kept, as -o io_uring asks\n");
+            }
+            let page = page_size();
+            let cfg = super::uring::PoolConfig {
+                depth: se.uring_q_depth as usize,
+                payload: (conn.max_write as usize).max(FUSE_MIN_READ_BUFFER).div_ceil(page) * page,
+                single_issuer: conn.bits & 2 != 0,
+            };
+            match super::uring::Pool::start(se, cfg) {
+                Ok(p) => ring = Some(p),
+                Err(e) => crate::log::err(&format!(
+                    "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
+                    crate::sys::strerror(e)
+                )),
+            }
+        }
+    }
+    if ring.is_some() {
+        outflags |= FUSE_OVER_IO_URING;
+        conn.want_ext |= FUSE_CAP_OVER_IO_URING;
+    } else {
+        conn.want_ext &= !FUSE_CAP_OVER_IO_URING;
+    }
+    conn.want = lower(conn.want_ext);
     if inflags & FUSE_INIT_EXT != 0 {
         outflags |= FUSE_INIT_EXT;
         out.flags2 = (outflags >> 32) as u32;
@@ -318,6 +357,14 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     se.finish_init(arg.minor, want_ext, new_bufsize);
     crate::daemonize::set_got_init();
     reply(0, &as_bytes(&out)[..size]);
+    // Queues register only once the kernel has the INIT answer.
+    if let Some(p) = ring {
+        if debug {
+            crate::log::debug(&format!("io_uring: started, queue depth {}\n", se.uring_q_depth));
+        }
+        se.set_ring_pool(Some(std::sync::Arc::clone(&p)));
+        p.go();
+    }
     // With synchronous INIT the mount call reports success once it returns.
     if !se.is_sync_init() {
         crate::daemonize::early_success();

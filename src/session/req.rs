@@ -61,6 +61,8 @@ pub struct ReqData {
     pub secctx: Option<(Vec<u8>, u32)>,
     /// Iterator state of `fuse_req_secctx_next`: (index, byte offset).
     pub secctx_iter: Mutex<(u32, usize)>,
+    /// The ring entry it came in, when it came over io_uring: the answer goes there.
+    pub ring: Option<super::uring::RingSlot>,
 }
 
 impl ReqData {
@@ -79,6 +81,7 @@ impl ReqData {
             groups: None,
             secctx: None,
             secctx_iter: Mutex::new((0, 8)),
+            ring: None,
         }
     }
 

@@ -1,5 +1,7 @@
 //! Thin wrappers around libc: the only place besides `capi` with `unsafe`.
 
+pub mod uring;
+
 use std::ffi::CString;
 
 /// Print `s` through C's stdio `stdout`, so that it stays in order with the program's own
