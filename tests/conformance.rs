@@ -99,6 +99,31 @@ fn test_syscalls_over_passthrough_ll_single_threaded() {
     compare("test-syscalls.sh", &["--single-thread"], "test_syscalls:");
 }
 
+/// Ours over io_uring against Debian's libfuse over /dev/fuse (it has no io_uring). The script
+/// turns the kernel's io_uring parameter on for the run and fails unless the rings carried the
+/// requests.
+fn compare_io_uring(args: &[&str]) {
+    let prefix = "test_syscalls:";
+    let reference = run_script("test-syscalls.sh", "system", args, prefix)
+        .unwrap_or_else(|e| panic!("the reference run failed:\n{e}"));
+    assert!(reference[0] > 0, "the reference run passed nothing: {reference:?}");
+    let mut with = args.to_vec();
+    with.push("--io-uring");
+    let ours =
+        run_script("test-syscalls.sh", "ours", &with, prefix).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ours, reference, "test_syscalls {with:?}: ours {ours:?}, libfuse {reference:?}");
+}
+
+#[test]
+fn test_syscalls_over_passthrough_ll_io_uring() {
+    compare_io_uring(&[]);
+}
+
+#[test]
+fn test_syscalls_over_passthrough_ll_single_threaded_io_uring() {
+    compare_io_uring(&["--single-thread"]);
+}
+
 #[test]
 fn test_syscalls_over_high_level_passthrough() {
     // The high-level (fuse_main) examples, as test_examples.py::test_passthrough runs them.

@@ -494,12 +494,19 @@ fn statvfs(p: &Path) -> Result<libc::statvfs, Fail> {
 /// Mount `flavour`'s hello_ll on `lib`, run the checks, unmount with `fusermount3 -u` and
 /// require exit status 0.
 fn hello_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
+    hello_run_with(flavour, lib, &[]).0
+}
+
+/// `hello_run` with extra daemon arguments; also returns the daemon's stderr.
+fn hello_run_with(flavour: Flavour, lib: Lib, extra: &[&str]) -> (Vec<Record>, String) {
     let bin = exe(flavour, "hello_ll");
-    let dir = scratch_dir(&format!("ll_examples-hello-{}-{}", flavour.name(), lib.name()));
+    let tag = if extra.is_empty() { String::new() } else { "-x".to_string() };
+    let dir = scratch_dir(&format!("ll_examples-hello-{}-{}{tag}", flavour.name(), lib.name()));
     let mnt = dir.join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let m = MountGuard::start(Command::new(&bin).arg("-f").arg(&mnt), &mnt, lib, MOUNT_T)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(&bin);
+    cmd.arg("-f").args(extra).arg(&mnt);
+    let m = MountGuard::start(&mut cmd, &mnt, lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
     let records = run_checks(HelloCtx { mnt: mnt.clone() }, &hello_checks());
     let (status, o, e) =
         m.unmount().unwrap_or_else(|e| panic!("{e}\nchecks:\n{}", table(&records)));
@@ -509,7 +516,7 @@ fn hello_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
         flavour.name(),
         lib.name()
     );
-    records
+    (records, e)
 }
 
 fn hello_reference() -> &'static [Record] {
@@ -958,8 +965,14 @@ fn passthrough_checks() -> Vec<NamedCheck<PtCtx>> {
 }
 
 fn passthrough_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
+    passthrough_run_with(flavour, lib, &[]).0
+}
+
+/// `passthrough_run` with extra daemon arguments; also returns the daemon's stderr.
+fn passthrough_run_with(flavour: Flavour, lib: Lib, extra: &[&str]) -> (Vec<Record>, String) {
     let bin = exe(flavour, "passthrough_ll");
-    let dir = scratch_dir(&format!("ll_examples-pt-{}-{}", flavour.name(), lib.name()));
+    let tag = if extra.is_empty() { String::new() } else { "-x".to_string() };
+    let dir = scratch_dir(&format!("ll_examples-pt-{}-{}{tag}", flavour.name(), lib.name()));
     let (mnt, src) = (dir.join("mnt"), dir.join("src"));
     std::fs::create_dir(&mnt).unwrap();
     std::fs::create_dir(&src).unwrap();
@@ -971,6 +984,7 @@ fn passthrough_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
         .arg("-o")
         .arg(format!("source={}", src.display()))
         .args(["-o", "xattr"])
+        .args(extra)
         .arg(&mnt);
     let m = MountGuard::start(&mut cmd, &mnt, lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
     let records = run_checks(PtCtx { mnt: mnt.clone(), src }, &passthrough_checks());
@@ -983,7 +997,7 @@ fn passthrough_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
         lib.name(),
         table(&records)
     );
-    records
+    (records, e)
 }
 
 /// Where an example's build, not the library, decides the outcome. Debian's 3.14 examples are
@@ -1587,4 +1601,129 @@ fn badopt_ourheaders_ours() {
 #[test]
 fn badopt_318_ours() {
     badopt_compare(Flavour::Sid318);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FUSE-over-io_uring (issue 11)
+//
+// The same examples and checks with `-o io_uring` on ours (Debian's libfuse 3.14 has no
+// io_uring and refuses the option: its runs without it are the reference). `-d` makes the
+// daemon say where each request came from: libfuse's and our debug output prefix requests
+// taken from a ring entry with "cqe ". Everything except INIT (before the rings exist) and
+// FORGET/BATCH_FORGET/INTERRUPT/DESTROY (which the kernel never puts on the ring) must arrive
+// that way.
+
+const URING_PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
+
+/// The module parameter, set for the guard's life and put back after; one test at a time.
+struct UringParam {
+    old: String,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl UringParam {
+    fn set(on: bool) -> UringParam {
+        static SERIAL: Mutex<()> = Mutex::new(());
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let old = std::fs::read_to_string(URING_PARAM)
+            .unwrap_or_else(|e| panic!("{URING_PARAM}: {e} (a kernel with FUSE io_uring needed)"));
+        std::fs::write(URING_PARAM, if on { "Y" } else { "N" })
+            .unwrap_or_else(|e| panic!("cannot set {URING_PARAM} (root needed): {e}"));
+        UringParam { old: old.trim().to_string(), _serial: serial }
+    }
+}
+
+impl Drop for UringParam {
+    fn drop(&mut self) {
+        let _ = std::fs::write(URING_PARAM, &self.old);
+    }
+}
+
+/// From a `-d` log: how many requests came over the ring; Err names any request that came
+/// through /dev/fuse but should not have.
+fn ring_requests(log: &str) -> Result<usize, String> {
+    let mut ring = 0;
+    let mut stray = Vec::new();
+    for line in log.lines() {
+        if line.starts_with("cqe unique: ") {
+            ring += 1;
+        } else if let Some(rest) = line.strip_prefix("unique: ") {
+            let op = rest.split(", opcode: ").nth(1).and_then(|o| o.split(' ').next());
+            if !matches!(op, Some("INIT" | "FORGET" | "BATCH_FORGET" | "INTERRUPT" | "DESTROY")) {
+                stray.push(line.to_string());
+            }
+        }
+    }
+    if stray.is_empty() {
+        Ok(ring)
+    } else {
+        Err(format!(
+            "{} requests came through /dev/fuse: {:?}",
+            stray.len(),
+            &stray[..stray.len().min(10)]
+        ))
+    }
+}
+
+fn assert_ring_used(what: &str, log: &str, at_least: usize) {
+    let tail: String = log.lines().filter(|l| l.contains("uring")).collect::<Vec<_>>().join("\n");
+    match ring_requests(log) {
+        Ok(n) => assert!(
+            n >= at_least,
+            "{what}: only {n} requests came over io_uring (want >= {at_least}); io_uring lines:\n{tail}"
+        ),
+        Err(e) => panic!("{what}: {e}\nio_uring lines:\n{tail}"),
+    }
+}
+
+#[test]
+fn passthrough_ll_314_ours_io_uring() {
+    let _p = UringParam::set(true);
+    let (ours, log) = passthrough_run_with(Flavour::Deb314, Lib::Ours, &["-o", "io_uring", "-d"]);
+    drop(_p);
+    assert_same("passthrough_ll 3.14 on ours over io_uring", passthrough_reference(), &ours);
+    assert_ring_used("passthrough_ll 3.14 on ours over io_uring", &log, 200);
+}
+
+#[test]
+fn passthrough_ll_318_ours_io_uring_depth_2() {
+    // A shallow queue: more requests than entries at once must wait, not fail.
+    let _p = UringParam::set(true);
+    let (ours, log) = passthrough_run_with(
+        Flavour::Sid318,
+        Lib::Ours,
+        &["-o", "io_uring", "-o", "io_uring_q_depth=2", "-d"],
+    );
+    drop(_p);
+    let reference = passthrough_reference_for(Flavour::Sid318);
+    assert_same("passthrough_ll 3.18.3 on ours over io_uring", &reference, &ours);
+    assert_ring_used("passthrough_ll 3.18.3 on ours over io_uring", &log, 200);
+}
+
+#[test]
+fn hello_ll_318_clearing_want_still_gets_io_uring() {
+    // 3.18.3's hello_ll sets `conn->want` to ASYNC_READ and clears that again in init(): with
+    // libfuse the io_uring bit goes with it. The command line must win.
+    let _p = UringParam::set(true);
+    let (ours, log) = hello_run_with(Flavour::Sid318, Lib::Ours, &["-o", "io_uring", "-d"]);
+    drop(_p);
+    assert_same("hello_ll 3.18.3 on ours over io_uring", hello_reference(), &ours);
+    assert_ring_used("hello_ll 3.18.3 (clears want) over io_uring", &log, 5);
+}
+
+#[test]
+fn io_uring_falls_back_to_dev_fuse_when_the_kernel_does_not_offer_it() {
+    let _p = UringParam::set(false);
+    let (ours, log) = passthrough_run_with(Flavour::OurHdr, Lib::Ours, &["-o", "io_uring", "-d"]);
+    drop(_p);
+    assert_same(
+        "passthrough_ll on ours, io_uring off in the kernel",
+        passthrough_reference(),
+        &ours,
+    );
+    let msg: Vec<&str> = log.lines().filter(|l| l.contains("io_uring not offered")).collect();
+    assert_eq!(msg.len(), 1, "want one clear fallback line, got {msg:?}");
+    assert!(msg[0].contains("enable_uring"), "the line should say how to enable it: {}", msg[0]);
+    let ring = log.lines().filter(|l| l.starts_with("cqe unique: ")).count();
+    assert_eq!(ring, 0, "no request can come over a ring that was never set up");
 }

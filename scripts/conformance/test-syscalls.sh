@@ -18,6 +18,9 @@
 #   --writeback      -o writeback, and skip test 53 as the writeback=True variant does
 #   --example NAME   passthrough_ll (low-level, the default), passthrough or passthrough_fh
 #                    (high-level, fuse_main), or passthrough_plus (passthrough --plus)
+#   --io-uring       -o io_uring (ours only): turns /sys/module/fuse/parameters/enable_uring on
+#                    for the run (root) and puts it back, and fails unless the daemon's
+#                    io_uring queues carried requests (completions in /proc/PID/fdinfo)
 #
 # Either way it proves, from /proc/PID/maps, which libfuse3 the daemon mapped.
 # Last line, always: "test_syscalls: N passed, M failed". Exit 0 only when M is 0 and the
@@ -35,6 +38,9 @@ lib=${FUSE_UNDER_TEST:-system}
 fs_args=()
 syscall_args=()
 example=passthrough_ll
+io_uring=0
+uring_param=/sys/module/fuse/parameters/enable_uring
+uring_was=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lib) lib=${2:-}; shift 2 || conf_die "--lib needs system or ours" ;;
@@ -43,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--debug) fs_args+=(-d); shift ;;
 	--writeback) fs_args+=(-o writeback); syscall_args+=(-53); shift ;;
 	--example) example=${2:-}; shift 2 || conf_die "--example needs a name" ;;
+	--io-uring) fs_args+=(-o io_uring); io_uring=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) conf_die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -145,6 +152,7 @@ cleanup()
 		conf_stop_pid "$fs_pid"
 	fi
 	conf_lazy_umount "$mnt"
+	[ -n "$uring_was" ] && echo "$uring_was" >"$uring_param"
 	# passthrough_ll mirrors "/": never delete anything while MNT is still a mount point.
 	if conf_is_mounted "$mnt"; then
 		conf_note "warning: $mnt is still mounted; leaving $work in place"
@@ -172,6 +180,14 @@ show_log()
 	echo "--- end ---" >&2
 }
 
+if [ "$io_uring" = 1 ]; then
+	[ -w "$uring_param" ] || conf_die "--io-uring needs root and a kernel with $uring_param"
+	# One run at a time owns the kernel parameter (it is put back at the end).
+	exec 9>"${TMPDIR:-/tmp}/ferrofuse-enable-uring.lock"
+	flock -w 600 9 || conf_die "another run holds the io_uring parameter for 10 minutes"
+	uring_was=$(cat "$uring_param")
+	echo Y >"$uring_param"
+fi
 "${env_cmd[@]}" "$bin/$prog" -f "${fs_args[@]}" "$mnt" >"$log" 2>&1 &
 fs_pid=$!
 if ! conf_wait_mount "$mnt" "$fs_pid" 30; then
@@ -200,6 +216,18 @@ if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	echo "$conf_name: test_syscalls exited $rc without reporting a count" >&2
 	failed=1
+fi
+
+# Over io_uring, the rings must have carried the test's requests: sum the completion-queue
+# tails of the daemon's io_uring descriptors.
+if [ "$io_uring" = 1 ]; then
+	cqes=$(cat /proc/"$fs_pid"/fdinfo/* 2>/dev/null | awk '$1 == "CqTail:" { n += $2 } END { print n + 0 }')
+	conf_note "io_uring completions: $cqes"
+	if [ "$cqes" -lt 300 ]; then
+		echo "$conf_name: the daemon's io_uring queues carried $cqes requests (want >= 300)" >&2
+		show_log
+		failed=$((failed + 1))
+	fi
 fi
 
 # Unmount as libfuse's test does: fusermount3 -z -u, then the daemon must exit 0 by itself.
