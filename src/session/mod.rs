@@ -457,8 +457,9 @@ impl Session {
         }
         let mut h = fuse_out_header { len: 0, error, unique: data.unique };
         if let Some(slot) = data.ring {
+            data.ring_answered.store(true, Ordering::Release);
             return match self.ring_pool() {
-                Some(pool) => pool.reply(self, slot, &mut h, parts),
+                Some(pool) => pool.reply(self, slot, &mut h, parts, true),
                 None => -libc::ENOTCONN,
             };
         }

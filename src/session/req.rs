@@ -63,6 +63,9 @@ pub struct ReqData {
     pub secctx_iter: Mutex<(u32, usize)>,
     /// The ring entry it came in, when it came over io_uring: the answer goes there.
     pub ring: Option<super::uring::RingSlot>,
+    /// An answer went to the ring entry (a ring request dropped without one gets an empty
+    /// commit, as `fuse_reply_none` must still hand the entry back to the kernel).
+    pub ring_answered: AtomicBool,
 }
 
 impl ReqData {
@@ -82,6 +85,7 @@ impl ReqData {
             secctx: None,
             secctx_iter: Mutex::new((0, 8)),
             ring: None,
+            ring_answered: AtomicBool::new(false),
         }
     }
 
@@ -172,6 +176,9 @@ impl std::ops::Deref for Taken {
 impl Drop for Taken {
     fn drop(&mut self) {
         let Some(mut b) = self.0.take() else { return };
+        if b.ring.is_some() && !b.ring_answered.load(Ordering::Acquire) {
+            super::uring::commit_unanswered(&b);
+        }
         // Release what the request owned now, not when the box is reused.
         b.groups = None;
         b.secctx = None;

@@ -227,19 +227,23 @@ impl Pool {
     }
 
     /// Answer a ring request: write the answer into its entry and commit it.
-    /// Returns 0 or a negative errno.
+    /// Returns 0 or a negative errno. `log`: print the `-d` line (not for the empty commits
+    /// of unanswered requests).
     pub fn reply(
         &self,
         se: &Session,
         slot: RingSlot,
         header: &mut fuse_out_header,
         parts: &[&[u8]],
+        log: bool,
     ) -> i32 {
         let Some(q) = self.queues.get(slot.qid as usize) else { return -libc::EINVAL };
         let Some(ent) = q.ent(slot.idx as usize) else { return -libc::EINVAL };
         let total: usize = parts.iter().map(|p| p.len()).sum();
         header.len = (std::mem::size_of::<fuse_out_header>() + total) as u32;
-        se.log_reply(header);
+        if log {
+            se.log_reply(header);
+        }
         let mut res = 0;
         if ent.write_reply(header, parts).is_err() {
             crate::log::err(&format!(
@@ -363,6 +367,19 @@ fn queue_thread(se: &Session, pool: &Arc<Pool>, qid: usize, q: &Queue) {
     }
 }
 
+/// A ring request was taken out of the table without an answer (`fuse_reply_none`, a
+/// NOTIFY_REPLY, a filesystem that dropped it): give the entry back to the kernel with an
+/// empty answer, or the queue loses it for good.
+pub(crate) fn commit_unanswered(d: &super::ReqData) {
+    let Some(slot) = d.ring else { return };
+    // SAFETY: a request's session outlives it: teardown drops the table's requests first.
+    let se = unsafe { &*(d.session as *const Session) };
+    if let Some(pool) = se.ring_pool() {
+        let mut h = fuse_out_header { len: 0, error: 0, unique: d.unique };
+        pool.reply(se, slot, &mut h, &[], false);
+    }
+}
+
 /// Turn entry `idx`'s request into a message and process it.
 fn serve(se: &Session, pool: &Pool, qid: usize, q: &Queue, idx: usize) {
     let Some(ent) = q.ent(idx) else { return };
@@ -393,7 +410,7 @@ fn serve(se: &Session, pool: &Pool, qid: usize, q: &Queue, idx: usize) {
                 h.unique, h.len
             ));
             let mut out = fuse_out_header { len: 0, error: -libc::EIO, unique: h.unique };
-            pool.reply(se, slot, &mut out, &[]);
+            pool.reply(se, slot, &mut out, &[], true);
         }
     }
 }
