@@ -334,7 +334,7 @@ pub unsafe fn alloc_mem_bufvec(mem: *mut c_void, size: usize) -> Option<*mut fus
 ///
 /// # Safety
 /// `srcv` is a valid bufvec.
-unsafe fn gather_into(srcv: *mut fuse_bufvec, out: &mut [u8]) -> Result<usize, i32> {
+pub unsafe fn gather_into(srcv: *mut fuse_bufvec, out: &mut [u8]) -> Result<usize, i32> {
     let total = out.len();
     let mut dst = super::abi::BufVec1 {
         count: 1,

@@ -387,6 +387,20 @@ pub unsafe extern "C" fn fuse_reply_data(
                 Spliced::Fallback => {}
             }
         }
+        // Over io_uring, gather straight into the entry's payload buffer (no second copy).
+        if let Some((p, cap)) = d.ring.and_then(|s| se.ring_pool()?.payload(s)) {
+            // SAFETY: `bufv` is valid by the contract.
+            let total = unsafe { super::buf::buf_size(bufv) }.min(cap);
+            // SAFETY: the request was taken out of the table, so this thread alone owns its
+            // ring entry until the commit below; `p` is that entry's payload buffer, `cap`
+            // bytes long, and the kernel does not touch it before the commit.
+            let dst = unsafe { std::slice::from_raw_parts_mut(p, total) };
+            // SAFETY: `bufv` is valid by the contract; `dst` is writable memory.
+            return match unsafe { super::buf::gather_into(bufv, dst) } {
+                Ok(n) => se.reply_raw(&d, 0, &[&dst[..n]]),
+                Err(e) => se.reply_raw(&d, -e, &[]),
+            };
+        }
         // SAFETY: valid by the contract.
         unsafe {
             super::buf::with_gathered(bufv, |data| match data {
