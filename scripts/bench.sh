@@ -8,7 +8,7 @@
 #   scripts/bench.sh [--quick] [--rounds N] [--duration SECS] [--file-mib N]
 #                    [--no-passthrough | --passthrough-only]
 #                    [--program PATH -- ARGS...] [--out DIR] [--profile release|debug] [--no-build]
-#                    [--splice]
+#                    [--splice | --io-uring]
 #
 # Classic suite: Debian's passthrough_ll (built here from libfuse3-dev's example with Debian's
 # headers), run as `passthrough_ll -f -o source={src},cache=never {mnt}`, on Debian's libfuse
@@ -21,6 +21,9 @@
 # --splice: libfuse 3.14's passthrough_hp example (from Debian's source package, built here with
 # Debian's headers), which asks for FUSE_CAP_SPLICE_WRITE, run as
 # `passthrough_hp --foreground --nocache {src} {mnt}` with replies spliced and with --nosplice.
+# --io-uring: the classic program with ours over /dev/fuse and over `-o io_uring` (Debian's
+# libfuse has no io_uring and runs both over /dev/fuse); turns the kernel's enable_uring on for
+# the run and puts it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -30,10 +33,12 @@ build=1
 pass=()
 program=
 splice=0
+io_uring=0
 passthrough=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--splice) splice=1; passthrough=0; shift ;;
+	--io-uring) io_uring=1; passthrough=0; shift ;;
 	--no-passthrough) passthrough=0; shift ;;
 	--passthrough-only) passthrough=only; shift ;;
 	--profile) profile=$2; shift 2 ;;
@@ -106,6 +111,17 @@ if [ "$passthrough" != 0 ]; then
 	fi
 	pt=(--pt-program "$mirror" --pt-libfuse-dir "$ref_lib")
 	[ "$passthrough" != only ] || pt+=(--pt-only)
+fi
+
+if [ "$io_uring" = 1 ]; then
+	# The kernel's io_uring switch on for the run, put back afterwards.
+	uring_param=/sys/module/fuse/parameters/enable_uring
+	[ -w "$uring_param" ] || { echo "bench.sh: --io-uring needs root and $uring_param" >&2; exit 1; }
+	uring_was=$(cat "$uring_param")
+	trap 'echo "$uring_was" >"$uring_param"' EXIT
+	echo Y >"$uring_param"
+	"$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" --set io_uring "${pass[@]}"
+	exit
 fi
 
 exec "$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" "${pt[@]}" "${pass[@]}"

@@ -21,7 +21,9 @@ The program must run in the foreground and show {src} at {mnt}.
   --out DIR        also write DIR/results.md, DIR/results.csv and DIR/raw.csv
   --work-parent D  where the scratch directory (tmpfs source, mountpoint) goes (default /tmp)
   --set NAME       which daemon variants to run: default (passthrough_ll: multithreaded, -s,
-                   clone_fd) or splice (a program taking --nosplice: spliced vs copied replies)
+                   clone_fd), splice (a program taking --nosplice: spliced vs copied replies)
+                   or io_uring (ours over /dev/fuse and over -o io_uring; libfuse has none
+                   and runs both on /dev/fuse; the kernel's enable_uring must be Y)
   --pt-program P   also the passthrough suite: P (run as `P -f -o source={src} {mnt}`) opens
                    files in FUSE passthrough mode and prints `reads=N writes=N` when it exits;
                    it runs on the libfuse in --pt-libfuse-dir (LD_LIBRARY_PATH) and on ours,

@@ -88,7 +88,7 @@ pub struct Variant {
 }
 
 /// The variant sets `--set` chooses from for the classic suite.
-pub const SETS: [&str; 2] = ["default", "splice"];
+pub const SETS: [&str; 3] = ["default", "splice", "io_uring"];
 
 /// Check a `--set` name.
 pub fn check_set(name: &str) -> Result<(), String> {
@@ -134,11 +134,59 @@ impl Suites {
     pub const ALL: Suites = Suites { classic: true, passthrough: true };
 }
 
+/// FUSE-over-io_uring: every workload with ours over /dev/fuse and over io_uring (`-o io_uring`,
+/// default queue depth). Debian's libfuse has no io_uring and refuses the option: it runs
+/// both variants over /dev/fuse (see [`args_for`]), so its column is a second /dev/fuse sample.
+fn uring_variants() -> Vec<Variant> {
+    use Load::*;
+    let loads = vec![
+        Stat { threads: 1 },
+        Stat { threads: 8 },
+        CreateUnlink,
+        SeqWrite,
+        SeqRead,
+        RandRead { threads: 1 },
+        RandRead { threads: 8 },
+    ];
+    vec![
+        Variant {
+            name: "/dev/fuse",
+            program: Program::Classic,
+            extra_args: &[],
+            loads: loads.clone(),
+            lifecycle: true,
+        },
+        Variant {
+            name: "io_uring",
+            program: Program::Classic,
+            extra_args: &["-o", "io_uring"],
+            loads,
+            lifecycle: false,
+        },
+    ]
+}
+
+/// The arguments a variant adds for one library: libfuse gets no io_uring options (Debian's
+/// 3.14 does not know them and would refuse to start).
+pub fn args_for(v: &Variant, ours: bool) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut it = v.extra_args.iter().peekable();
+    while let Some(&a) = it.next() {
+        if !ours && a == "-o" && it.peek().is_some_and(|o| o.starts_with("io_uring")) {
+            it.next();
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
 /// The variants a round runs, in order; `set` chooses the classic suite's (see [`SETS`]).
 pub fn variants(suites: Suites, set: &str) -> Vec<Variant> {
     let mut v = match (suites.classic, set) {
         (false, _) => Vec::new(),
         (true, "splice") => splice_variants(),
+        (true, "io_uring") => uring_variants(),
         (true, _) => classic_variants(),
     };
     if suites.passthrough {
@@ -248,6 +296,22 @@ pub fn comparisons(name: &str) -> Vec<Comparison> {
                 ("seq-read-1m/copy", false),
             ),
         ],
+        "io_uring" => [
+            ("stat storm, 1 thread: ours io_uring / ours /dev/fuse", "stat-1t"),
+            ("stat storm, 8 threads: ours io_uring / ours /dev/fuse", "stat-8t"),
+            ("create+unlink: ours io_uring / ours /dev/fuse", "create-unlink"),
+            ("sequential write: ours io_uring / ours /dev/fuse", "seq-write-1m"),
+            ("sequential read: ours io_uring / ours /dev/fuse", "seq-read-1m"),
+            ("random 4K read, 1 thread: ours io_uring / ours /dev/fuse", "rand-read-4k-1t"),
+            ("random 4K read, 8 threads: ours io_uring / ours /dev/fuse", "rand-read-4k-8t"),
+        ]
+        .into_iter()
+        .map(|(label, key)| Comparison {
+            label,
+            num: (format!("{key}/io_uring"), true),
+            den: (format!("{key}//dev/fuse"), true),
+        })
+        .collect(),
         _ => Vec::new(),
     }
 }

@@ -193,7 +193,7 @@ fn variant_round(
         let log = wd.root.join(format!("daemon-{}.log", lib.name()));
         let d = Daemon::start(
             program,
-            v.extra_args,
+            &plan::args_for(v, lib == Lib::Ours),
             args,
             lib,
             &cfg.lib_dir,
