@@ -1727,3 +1727,40 @@ fn io_uring_falls_back_to_dev_fuse_when_the_kernel_does_not_offer_it() {
     let ring = log.lines().filter(|l| l.starts_with("cqe unique: ")).count();
     assert_eq!(ring, 0, "no request can come over a ring that was never set up");
 }
+
+#[test]
+fn auto_unmount_over_io_uring_after_kill() {
+    // libfuse 3.19 over io_uring leaves the mount behind here. When the daemon dies, its ring
+    // keeps the device open a moment longer, so a look at the mountpoint fails with
+    // ECONNABORTED instead of ENOTCONN; Debian's 3.14 helper takes that for "not our mount"
+    // and leaves. Ours must unmount.
+    let _p = UringParam::set(true);
+    let bin = exe(Flavour::Deb314, "passthrough_ll");
+    let dir = scratch_dir("ll_examples-uring-autounmount");
+    let (mnt, src) = (dir.join("mnt"), dir.join("src"));
+    std::fs::create_dir(&mnt).unwrap();
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("f"), b"x").unwrap();
+    let mut cmd = Command::new(&bin);
+    cmd.env("FUSERMOUNT_PROG", common::target_profile_dir().join("fusermount3"))
+        .arg("-f")
+        .args(["-o", &format!("source={},io_uring,auto_unmount", src.display())])
+        .arg(&mnt);
+    let m = MountGuard::start(&mut cmd, &mnt, Lib::Ours, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
+    let seen = with_timeout("read through the mount", OP_T, {
+        let f = mnt.join("f");
+        move || std::fs::read(f).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen, Ok(Ok(b"x".to_vec())));
+    m.signal(libc::SIGKILL);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while common::mount::fuse_mount_type(&mnt).is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} still mounted 10 s after the io_uring daemon was killed",
+            mnt.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(m);
+}
