@@ -1764,3 +1764,58 @@ fn auto_unmount_over_io_uring_after_kill() {
     }
     drop(m);
 }
+
+#[test]
+fn passthrough_ll_single_issuer_over_io_uring() {
+    // 3.19's FUSE_CONN_FLAG_SINGLE_ISSUER: Debian's passthrough_ll with one added line in its
+    // init(), built on our headers. Each ring is then made single-issuer and only its thread
+    // submits; the checks must pass as on /dev/fuse.
+    let dir = scratch_dir("ll_examples-uring-single-issuer");
+    let source = std::fs::read_to_string(Path::new(DEBIAN_EXAMPLES).join("passthrough_ll.c"))
+        .expect("Debian's passthrough_ll.c (libfuse3-dev)");
+    let anchor = "\tstruct lo_data *lo = (struct lo_data*) userdata;\n";
+    let at =
+        source.find("static void lo_init").and_then(|i| source[i..].find(anchor).map(|j| i + j));
+    let at = at.expect("lo_init's first line") + anchor.len();
+    let patched = format!(
+        "{}\tfuse_set_conn_flag(conn, FUSE_CONN_FLAG_SINGLE_ISSUER);\n{}",
+        &source[..at],
+        &source[at..]
+    );
+    let src_file = dir.join("pt_single_issuer.c");
+    std::fs::write(&src_file, patched).unwrap();
+    let bin = dir.join("pt_single_issuer");
+    let flags = pkg_config(Some(&common::target_profile_dir())).unwrap_or_else(|e| panic!("{e}"));
+    run_ok(
+        Command::new("gcc")
+            .args(["-Wall", "-Werror", "-O2", "-I", DEBIAN_EXAMPLES])
+            .arg(&src_file)
+            .arg("-o")
+            .arg(&bin)
+            .args(&flags),
+        BUILD_T,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (mnt, src) = (dir.join("mnt"), dir.join("src"));
+    std::fs::create_dir(&mnt).unwrap();
+    std::fs::create_dir(&src).unwrap();
+    let _p = UringParam::set(true);
+    let mut cmd = Command::new(&bin);
+    cmd.arg("-f")
+        .arg("-o")
+        .arg(format!("source={},io_uring", src.display()))
+        .args(["-o", "xattr", "-d"])
+        .arg(&mnt);
+    let m = MountGuard::start(&mut cmd, &mnt, Lib::Ours, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
+    let records = run_checks(PtCtx { mnt: mnt.clone(), src }, &passthrough_checks());
+    let (status, o, e) =
+        m.unmount().unwrap_or_else(|e| panic!("{e}\nchecks:\n{}", table(&records)));
+    drop(_p);
+    assert!(status.success(), "exited {status}:\n{o}{e}");
+    assert_same("single-issuer passthrough_ll over io_uring", passthrough_reference(), &records);
+    assert!(
+        e.contains("io_uring: started, queue depth 8, single issuer"),
+        "not single issuer:\n{e}"
+    );
+    assert_ring_used("single-issuer passthrough_ll over io_uring", &e, 200);
+}

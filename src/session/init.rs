@@ -360,7 +360,11 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     // Queues register only once the kernel has the INIT answer.
     if let Some(p) = ring {
         if debug {
-            crate::log::debug(&format!("io_uring: started, queue depth {}\n", se.uring_q_depth));
+            let single = if se.conn().bits & 2 != 0 { ", single issuer" } else { "" };
+            crate::log::debug(&format!(
+                "io_uring: started, queue depth {}{single}\n",
+                se.uring_q_depth
+            ));
         }
         se.set_ring_pool(Some(std::sync::Arc::clone(&p)));
         p.go();
