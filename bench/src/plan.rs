@@ -382,3 +382,30 @@ pub fn rows(variants: &[Variant]) -> Vec<Row> {
     rows.push(fixed(RSS_KEY, "daemon peak RSS after the load (VmHWM)", "KiB"));
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libfuse_runs_io_uring_variants_without_the_option() {
+        let v = uring_variants();
+        let uring = v.iter().find(|v| v.name == "io_uring").expect("io_uring variant");
+        assert_eq!(args_for(uring, true), ["-o", "io_uring"]);
+        assert!(args_for(uring, false).is_empty());
+        let other = Variant {
+            name: "x",
+            program: Program::Classic,
+            extra_args: &["-o", "clone_fd", "-o", "io_uring_q_depth=4", "-s"],
+            loads: Vec::new(),
+            lifecycle: false,
+        };
+        assert_eq!(args_for(&other, false), ["-o", "clone_fd", "-s"]);
+        assert_eq!(args_for(&other, true).len(), 5);
+        // Every io_uring comparison names two rows the set produces.
+        let keys: Vec<String> = rows(&v).into_iter().map(|r| r.key).collect();
+        for c in comparisons("io_uring") {
+            assert!(keys.contains(&c.num.0) && keys.contains(&c.den.0), "{c:?}");
+        }
+    }
+}
