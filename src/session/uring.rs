@@ -348,6 +348,19 @@ fn queue_thread(se: &Session, pool: &Arc<Pool>, qid: usize, q: &Queue) {
                         }
                         break 'outer;
                     }
+                    // The kernel no longer knew the request we answered (it was aborted, or
+                    // timed out): the entry went nowhere. Register it afresh.
+                    libc::ENOENT => {
+                        if se.debug() {
+                            crate::log::debug(&format!(
+                                "io_uring: queue {qid} entry {idx}: answer to {last} not taken\n"
+                            ));
+                        }
+                        ids[idx].store(0, Ordering::Release);
+                        if q.push_register(idx).is_err() {
+                            break 'outer;
+                        }
+                    }
                     _ => {
                         if !se.exited() {
                             crate::log::err(&format!(
