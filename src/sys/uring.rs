@@ -367,3 +367,53 @@ pub fn possible_cpus() -> usize {
     // SAFETY: sysconf only reads the configuration value named.
     from_sys.unwrap_or_else(|| unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) }.max(1) as usize)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ent() -> EntBuf {
+        EntBuf::new(8192, 4096).expect("mmap")
+    }
+
+    #[test]
+    fn a_request_reads_as_one_message() {
+        let e = ent();
+        let h = fuse_in_header { len: 40 + 24 + 5, opcode: 16, unique: 9, ..Default::default() };
+        e.write_at(0, &h);
+        // The opcode argument slot and the payload, as the kernel fills them.
+        let arg =
+            fuse_uring_ent_in_out { flags: 1, commit_id: 2, payload_sz: 3, ..Default::default() };
+        e.write_at(OP_IN_OFFSET, &arg);
+        // SAFETY: the payload buffer holds at least 5 bytes and nothing else uses it here.
+        unsafe { std::ptr::copy_nonoverlapping(b"hello".as_ptr(), e.payload_ptr(), 5) };
+        let m = e.message(24, 5).expect("in range");
+        assert_eq!(m.len(), 40 + 24 + 5);
+        assert_eq!(&m[..40], crate::codec::as_bytes(&h));
+        assert_eq!(&m[40..64], &crate::codec::as_bytes(&arg)[..24]);
+        assert_eq!(&m[64..], b"hello");
+    }
+
+    #[test]
+    fn lengths_from_the_kernel_are_checked() {
+        let e = ent();
+        assert!(e.message(FUSE_URING_OP_IN_OUT_SZ + 1, 0).is_none());
+        assert!(e.message(0, e.payload_cap() + 1).is_none());
+        assert!(e.message(FUSE_URING_OP_IN_OUT_SZ, e.payload_cap()).is_some());
+    }
+
+    #[test]
+    fn a_reply_fills_payload_header_and_size() {
+        let e = ent();
+        let h = fuse_out_header { len: 16 + 6, error: 0, unique: 7 };
+        assert_eq!(e.write_reply(&h, &[b"abc", b"def"]), Ok(6));
+        assert_eq!(e.ent_in_out().payload_sz, 6);
+        let back: fuse_out_header = e.read_at(0);
+        assert_eq!(back, h);
+        // SAFETY: 6 bytes were just written there.
+        let p = unsafe { std::slice::from_raw_parts(e.payload_ptr(), 6) };
+        assert_eq!(p, b"abcdef");
+        let big = vec![0u8; e.payload_cap() + 1];
+        assert_eq!(e.write_reply(&h, &[&big]), Err(libc::EINVAL));
+    }
+}
