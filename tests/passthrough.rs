@@ -65,7 +65,42 @@ fn counters(stderr: &str) -> BTreeMap<String, u64> {
 
 #[test]
 fn reads_and_writes_bypass_the_daemon_and_backing_ids_are_released() {
-    let dir = scratch_dir("passthrough-io");
+    passthrough_io("passthrough-io", &[]);
+}
+
+#[test]
+fn passthrough_over_io_uring() {
+    // The same over FUSE-over-io_uring: OPEN arrives through a ring entry and registers its
+    // backing file on the session's device fd; the rings must carry the 10,000 opens.
+    const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
+    let old = std::fs::read_to_string(PARAM).expect("a kernel with FUSE io_uring");
+    std::fs::write(PARAM, "Y").expect("root needed to set enable_uring");
+    let ring =
+        std::panic::catch_unwind(|| passthrough_io("passthrough-io-uring", &["-o", "io_uring"]));
+    let _ = std::fs::write(PARAM, old.trim());
+    let completions = ring.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    assert!(completions >= 20_000, "the rings carried only {completions} requests");
+}
+
+/// Sum of the completion-queue tails of `pid`'s io_uring descriptors.
+fn ring_completions(pid: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else { return 0 };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .flat_map(|t| {
+            t.lines()
+                .filter_map(|l| {
+                    l.strip_prefix("CqTail:").and_then(|v| v.trim().parse::<u64>().ok())
+                })
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+/// Mount mirror_pt with `extra`, read, write and open/close through it, unmount, and check
+/// the counters. Returns the daemon's io_uring completions seen just before unmounting.
+fn passthrough_io(name: &str, extra: &[&str]) -> u64 {
+    let dir = scratch_dir(name);
     let (src, mnt) = (dir.join("src"), dir.join("mnt"));
     std::fs::create_dir_all(&src).unwrap();
     std::fs::create_dir_all(&mnt).unwrap();
@@ -73,7 +108,7 @@ fn reads_and_writes_bypass_the_daemon_and_backing_ids_are_released() {
         (0..4u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
     std::fs::write(src.join("data"), &original).unwrap();
     let mut cmd = Command::new(mirror_pt());
-    cmd.arg("-f").arg("-o").arg(format!("source={}", src.display())).arg(&mnt);
+    cmd.arg("-f").arg("-o").arg(format!("source={}", src.display())).args(extra).arg(&mnt);
     let g = MountGuard::start(&mut cmd, &mnt, Lib::Ours, Duration::from_secs(20))
         .unwrap_or_else(|e| panic!("{e}"));
     let m = mnt.clone();
@@ -107,6 +142,7 @@ fn reads_and_writes_bypass_the_daemon_and_backing_ids_are_released() {
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
+    let completions = g.pid().map_or(0, ring_completions);
     let (status, _o, err) = g.unmount().unwrap_or_else(|e| panic!("{e}"));
     io.unwrap_or_else(|e| panic!("{e}\ndaemon:\n{err}"));
     assert!(status.success(), "daemon exit {status}\n{err}");
@@ -129,6 +165,7 @@ fn reads_and_writes_bypass_the_daemon_and_backing_ids_are_released() {
     );
     assert!(c["backing_open"] >= 1, "{c:?}");
     assert_eq!(c["backing_close"], c["backing_open"], "every backing id was released: {c:?}");
+    completions
 }
 
 // ---------------------------------------------------------------------------------------------
