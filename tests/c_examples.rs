@@ -232,6 +232,42 @@ fn notes_ll_behaves_the_same_on_debian_and_ours() {
     }
     assert_eq!(results[0], results[1], "Debian-built binary: Debian's libfuse vs ours");
     assert_eq!(results[0], results[2], "Debian's libfuse vs our headers and library");
+
+    // Ours again, over FUSE-over-io_uring: the same results, with every request after INIT
+    // (but FORGET, which the kernel sends through /dev/fuse) taken from a ring (`-d` marks
+    // those "cqe unique:").
+    const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
+    let old = std::fs::read_to_string(PARAM).expect("a kernel with FUSE io_uring");
+    std::fs::write(PARAM, "Y").expect("root needed to set enable_uring");
+    let mnt = dir.join("mnt-uring");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let started = MountGuard::start(
+        Command::new(&ours_exe).args(["-f", "-d", "-o", "io_uring"]).arg(&mnt),
+        &mnt,
+        Lib::Ours,
+        T,
+    );
+    let run = started.map(|g| {
+        let r = notes_session(&mnt);
+        (r, g.unmount())
+    });
+    let _ = std::fs::write(PARAM, old.trim());
+    let (r, un) = run.unwrap_or_else(|e| panic!("{e}"));
+    let (status, o, e) = un.unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success(), "notes_ll over io_uring: exit {status}\n{o}{e}");
+    assert_eq!(results[0], r, "Debian's libfuse vs ours over io_uring");
+    let ring = e.lines().filter(|l| l.starts_with("cqe unique: ")).count();
+    let stray: Vec<&str> = e
+        .lines()
+        .filter(|l| l.starts_with("unique: "))
+        .filter(|l| {
+            !l.contains("opcode: INIT ")
+                && !l.contains("opcode: DESTROY ")
+                && !l.contains("opcode: FORGET ")
+                && !l.contains("opcode: BATCH_FORGET ")
+        })
+        .collect();
+    assert!(ring >= 20 && stray.is_empty(), "{ring} ring requests; through /dev/fuse: {stray:?}");
 }
 
 /// c-examples/notes.c, the high-level twin of notes_ll (fuse_main, path operations, private
