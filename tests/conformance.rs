@@ -125,6 +125,12 @@ fn test_syscalls_over_passthrough_ll_single_threaded_io_uring() {
 }
 
 #[test]
+fn test_syscalls_over_high_level_passthrough_io_uring() {
+    // The high-level API (fuse_main) over io_uring: its session takes `-o io_uring` too.
+    compare_io_uring(&["--example", "passthrough"]);
+}
+
+#[test]
 fn test_syscalls_over_high_level_passthrough() {
     // The high-level (fuse_main) examples, as test_examples.py::test_passthrough runs them.
     compare("test-syscalls.sh", &["--example", "passthrough"], "test_syscalls:");
