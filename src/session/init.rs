@@ -200,7 +200,8 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             (true, FUSE_CAP_ASYNC_DIO),
             (true, FUSE_CAP_IOCTL_DIR),
             (true, FUSE_CAP_ATOMIC_O_TRUNC),
-            (true, FUSE_CAP_OVER_IO_URING),
+            // Wanted by default only when asked for: sessions that did not ask see no change.
+            (se.uring, FUSE_CAP_OVER_IO_URING),
             (implemented.write_buf, FUSE_CAP_SPLICE_READ),
             (implemented.posix_locks, FUSE_CAP_POSIX_LOCKS),
             (implemented.flock, FUSE_CAP_FLOCK_LOCKS),
