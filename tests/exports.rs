@@ -125,7 +125,7 @@ fuse_req_getgroups(r, 0, NULL): -22
 fuse_req_interrupt_func(r, NULL, NULL): survived
 fuse_req_interrupted(r): 0
 fuse_req_is_uring(r): 0
-fuse_req_get_payload(r, NULL, NULL, NULL): -95
+fuse_req_get_payload(r, NULL, NULL, NULL): -22
 fuse_req_secctx_count(r): 0
 fuse_req_secctx_reset(r): survived
 fuse_req_secctx_next(r, NULL, NULL, NULL): -22
@@ -173,7 +173,7 @@ fuse_req_getgroups(r, 0, NULL): -22
 fuse_req_interrupt_func(r, NULL, NULL): survived
 fuse_req_interrupted(r): 0
 fuse_req_is_uring(r): 0
-fuse_req_get_payload(r, NULL, NULL, NULL): -95
+fuse_req_get_payload(r, NULL, NULL, NULL): -22
 fuse_req_secctx_count(r): 0
 fuse_req_secctx_reset(r): survived
 fuse_req_secctx_next(r, NULL, NULL, NULL): -22
@@ -205,6 +205,81 @@ fuse_daemonize_early_success(): survived
 fuse_daemonize_early_fail(EIO): survived
 fuse_version(): 319
 fuse_pkgversion(): pointer
+((new5_t)sym("fuse_new", "FUSE_3.0"))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("fuse_new", "FUSE_3.1"))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("fuse_new_30", NULL))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("fuse_new_31", NULL))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("_fuse_new", "FUSE_3.0"))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("_fuse_new_30", NULL))(NULL, NULL, 0, NULL, NULL): NULL
+((new5_t)sym("_fuse_new_31", NULL))(NULL, NULL, 0, NULL, NULL): NULL
+fuse_main_real(0, NULL, NULL, 0, NULL): 1
+((main6_t)sym("fuse_main_real_versioned", NULL))(0, NULL, NULL, 0, NULL, NULL): 1
+fuse_mount(NULL, "/nonexistent"): -1
+fuse_unmount(NULL): survived
+fuse_exit(NULL): survived
+fuse_destroy(NULL): survived
+fuse_loop(NULL): -1
+fuse_loop_mt(NULL, NULL): -1
+((loop_t)sym("fuse_loop_mt_31", NULL))(NULL, NULL): -1
+((loop_t)sym("fuse_loop_mt_32", NULL))(NULL, NULL): -1
+((loop_t)sym("fuse_loop_mt_312", NULL))(NULL, NULL): -1
+fuse_get_session(NULL): NULL
+fuse_get_context(): NULL
+fuse_getgroups(0, NULL): -22
+fuse_interrupted(): 0
+fuse_invalidate_path(NULL, "/x"): -22
+fuse_notify_poll(NULL): 0
+fuse_start_cleanup_thread(NULL): -1
+fuse_stop_cleanup_thread(NULL): survived
+fuse_clean_cache(NULL): -1
+fuse_lib_help(NULL): survived
+fuse_parse_conn_info_opts(NULL): NULL
+fuse_apply_conn_info_opts(NULL, &conn): survived
+fuse_apply_conn_info_opts(NULL, NULL): survived
+fuse_fs_new(NULL, 0, NULL): NULL
+fuse_fs_getattr(NULL, "/", &st, NULL): -22
+fuse_fs_rename(NULL, "/a", "/b", 0): -22
+fuse_fs_unlink(NULL, "/a"): -22
+fuse_fs_rmdir(NULL, "/a"): -22
+fuse_fs_symlink(NULL, "t", "/a"): -22
+fuse_fs_link(NULL, "/a", "/b"): -22
+fuse_fs_release(NULL, "/a", NULL): -22
+fuse_fs_open(NULL, "/a", NULL): -22
+fuse_fs_read(NULL, "/a", buf, sizeof(buf), 0, NULL): -22
+fuse_fs_read_buf(NULL, "/a", &bufp, 1, 0, NULL): -22
+fuse_fs_write(NULL, "/a", buf, sizeof(buf), 0, NULL): -22
+fuse_fs_write_buf(NULL, "/a", NULL, 0, NULL): -22
+fuse_fs_fsync(NULL, "/a", 0, NULL): -22
+fuse_fs_flush(NULL, "/a", NULL): -22
+fuse_fs_statfs(NULL, "/", &sv): -22
+fuse_fs_opendir(NULL, "/", NULL): -22
+fuse_fs_readdir(NULL, "/", NULL, NULL, 0, NULL, 0): -22
+fuse_fs_fsyncdir(NULL, "/", 0, NULL): -22
+fuse_fs_releasedir(NULL, "/", NULL): -22
+fuse_fs_create(NULL, "/a", 0644, NULL): -22
+fuse_fs_lock(NULL, "/a", NULL, 0, NULL): -22
+fuse_fs_flock(NULL, "/a", NULL, 0): -22
+fuse_fs_chmod(NULL, "/a", 0644, NULL): -22
+fuse_fs_chown(NULL, "/a", 0, 0, NULL): -22
+fuse_fs_truncate(NULL, "/a", 0, NULL): -22
+fuse_fs_utimens(NULL, "/a", tv, NULL): -22
+fuse_fs_access(NULL, "/a", 0): -22
+fuse_fs_readlink(NULL, "/a", buf, sizeof(buf)): -22
+fuse_fs_mknod(NULL, "/a", 0644, 0): -22
+fuse_fs_mkdir(NULL, "/a", 0755): -22
+fuse_fs_setxattr(NULL, "/a", "user.x", "v", 1, 0): -22
+fuse_fs_getxattr(NULL, "/a", "user.x", buf, sizeof(buf)): -22
+fuse_fs_listxattr(NULL, "/a", buf, sizeof(buf)): -22
+fuse_fs_removexattr(NULL, "/a", "user.x"): -22
+fuse_fs_bmap(NULL, "/a", 512, &idx): -22
+fuse_fs_ioctl(NULL, "/a", 0, NULL, NULL, 0, NULL): -22
+fuse_fs_poll(NULL, "/a", NULL, NULL, &revents): -22
+fuse_fs_fallocate(NULL, "/a", 0, 0, 1, NULL): -22
+fuse_fs_copy_file_range(NULL, "/a", NULL, 0, "/b", NULL, 0, 1, 0): -22
+fuse_fs_lseek(NULL, "/a", 0, SEEK_SET, NULL): -22
+fuse_fs_statx(NULL, "/a", 0, 0, NULL, NULL): -22
+fuse_fs_init(NULL, &conn, NULL): survived
+fuse_fs_destroy(NULL): survived
 done
 "#;
 

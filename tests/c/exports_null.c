@@ -10,11 +10,14 @@
  */
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 319
+#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <fuse_daemonize.h>
 #include <fuse_log.h>
 #include <fuse_opt.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +253,110 @@ static void common_calls(void)
 	PTR(fuse_pkgversion());
 }
 
+static void highlevel_calls(void)
+{
+	struct stat st;
+	struct statvfs sv;
+	struct timespec tv[2] = { { 0, 0 }, { 0, 0 } };
+	struct fuse_conn_info conn;
+	char buf[16];
+	uint64_t idx = 0;
+	unsigned int revents = 0;
+	struct fuse_bufvec *bufp = NULL;
+	typedef void *(*new5_t)(void *, void *, size_t, void *, void *);
+	typedef int (*loop_t)(void *, void *);
+	typedef int (*main6_t)(int, char **, void *, size_t, void *, void *);
+
+	/* Every generation of fuse_new, reached by name and version as a caller of that
+	 * generation would. */
+	PTR(((new5_t)sym("fuse_new", "FUSE_3.0"))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("fuse_new", "FUSE_3.1"))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("fuse_new_30", NULL))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("fuse_new_31", NULL))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("_fuse_new", "FUSE_3.0"))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("_fuse_new_30", NULL))(NULL, NULL, 0, NULL, NULL));
+	PTR(((new5_t)sym("_fuse_new_31", NULL))(NULL, NULL, 0, NULL, NULL));
+	INT(fuse_main_real(0, NULL, NULL, 0, NULL));
+	INT(((main6_t)sym("fuse_main_real_versioned", NULL))(0, NULL, NULL, 0, NULL, NULL));
+	INT(fuse_mount(NULL, "/nonexistent"));
+	VOID(fuse_unmount(NULL));
+	VOID(fuse_exit(NULL));
+	VOID(fuse_destroy(NULL));
+	INT(fuse_loop(NULL));
+	INT(fuse_loop_mt(NULL, NULL));
+	INT(((loop_t)sym("fuse_loop_mt_31", NULL))(NULL, NULL));
+	INT(((loop_t)sym("fuse_loop_mt_32", NULL))(NULL, NULL));
+	INT(((loop_t)sym("fuse_loop_mt_312", NULL))(NULL, NULL));
+	PTR(fuse_get_session(NULL));
+	PTR(fuse_get_context());
+	INT(fuse_getgroups(0, NULL));
+	INT(fuse_interrupted());
+	INT(fuse_invalidate_path(NULL, "/x"));
+	INT(fuse_notify_poll(NULL));
+	INT(fuse_start_cleanup_thread(NULL));
+	VOID(fuse_stop_cleanup_thread(NULL));
+	INT(fuse_clean_cache(NULL));
+	/* Prints the library options' help: keep it out of the compared output. */
+	fflush(stdout);
+	int saved = dup(1), null = open("/dev/null", O_WRONLY);
+	dup2(null, 1);
+	fuse_lib_help(NULL);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(null);
+	printf("fuse_lib_help(NULL): survived\n");
+	PTR(fuse_parse_conn_info_opts(NULL));
+	memset(&conn, 0, sizeof(conn));
+	VOID(fuse_apply_conn_info_opts(NULL, &conn));
+	VOID(fuse_apply_conn_info_opts(NULL, NULL));
+	PTR(fuse_fs_new(NULL, 0, NULL));
+	/* Each fuse_fs_* call on no filesystem at all. */
+	INT(fuse_fs_getattr(NULL, "/", &st, NULL));
+	INT(fuse_fs_rename(NULL, "/a", "/b", 0));
+	INT(fuse_fs_unlink(NULL, "/a"));
+	INT(fuse_fs_rmdir(NULL, "/a"));
+	INT(fuse_fs_symlink(NULL, "t", "/a"));
+	INT(fuse_fs_link(NULL, "/a", "/b"));
+	INT(fuse_fs_release(NULL, "/a", NULL));
+	INT(fuse_fs_open(NULL, "/a", NULL));
+	INT(fuse_fs_read(NULL, "/a", buf, sizeof(buf), 0, NULL));
+	INT(fuse_fs_read_buf(NULL, "/a", &bufp, 1, 0, NULL));
+	INT(fuse_fs_write(NULL, "/a", buf, sizeof(buf), 0, NULL));
+	INT(fuse_fs_write_buf(NULL, "/a", NULL, 0, NULL));
+	INT(fuse_fs_fsync(NULL, "/a", 0, NULL));
+	INT(fuse_fs_flush(NULL, "/a", NULL));
+	INT(fuse_fs_statfs(NULL, "/", &sv));
+	INT(fuse_fs_opendir(NULL, "/", NULL));
+	INT(fuse_fs_readdir(NULL, "/", NULL, NULL, 0, NULL, 0));
+	INT(fuse_fs_fsyncdir(NULL, "/", 0, NULL));
+	INT(fuse_fs_releasedir(NULL, "/", NULL));
+	INT(fuse_fs_create(NULL, "/a", 0644, NULL));
+	INT(fuse_fs_lock(NULL, "/a", NULL, 0, NULL));
+	INT(fuse_fs_flock(NULL, "/a", NULL, 0));
+	INT(fuse_fs_chmod(NULL, "/a", 0644, NULL));
+	INT(fuse_fs_chown(NULL, "/a", 0, 0, NULL));
+	INT(fuse_fs_truncate(NULL, "/a", 0, NULL));
+	INT(fuse_fs_utimens(NULL, "/a", tv, NULL));
+	INT(fuse_fs_access(NULL, "/a", 0));
+	INT(fuse_fs_readlink(NULL, "/a", buf, sizeof(buf)));
+	INT(fuse_fs_mknod(NULL, "/a", 0644, 0));
+	INT(fuse_fs_mkdir(NULL, "/a", 0755));
+	INT(fuse_fs_setxattr(NULL, "/a", "user.x", "v", 1, 0));
+	INT(fuse_fs_getxattr(NULL, "/a", "user.x", buf, sizeof(buf)));
+	INT(fuse_fs_listxattr(NULL, "/a", buf, sizeof(buf)));
+	INT(fuse_fs_removexattr(NULL, "/a", "user.x"));
+	INT(fuse_fs_bmap(NULL, "/a", 512, &idx));
+	INT(fuse_fs_ioctl(NULL, "/a", 0, NULL, NULL, 0, NULL));
+	INT(fuse_fs_poll(NULL, "/a", NULL, NULL, &revents));
+	INT(fuse_fs_fallocate(NULL, "/a", 0, 0, 1, NULL));
+	LONG(fuse_fs_copy_file_range(NULL, "/a", NULL, 0, "/b", NULL, 0, 1, 0));
+	LONG(fuse_fs_lseek(NULL, "/a", 0, SEEK_SET, NULL));
+	INT(fuse_fs_statx(NULL, "/a", 0, 0, NULL, NULL));
+	VOID(fuse_fs_init(NULL, &conn, NULL));
+	VOID(fuse_fs_destroy(NULL));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -258,6 +365,7 @@ int main(void)
 	notify_calls();
 	reply_calls();
 	common_calls();
+	highlevel_calls();
 	printf("done\n");
 	return 0;
 }
