@@ -336,12 +336,16 @@ fn notify1_once(
     notify: bool,
     extra: &[&'static str],
 ) -> (Vec<Record>, String) {
+    // Tests run in parallel and several run the same example on the same library (the
+    // io_uring test takes its own reference run): every run gets a directory of its own.
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = scratch_dir(&format!(
-        "ll_notify_examples-{example}-{}-{}-{}{}",
+        "ll_notify_examples-{example}-{}-{}-{}{}-{}",
         flavour.name(),
         lib.name(),
         if notify { "notify" } else { "no-notify" },
-        if extra.is_empty() { "" } else { "-x" }
+        if extra.is_empty() { "" } else { "-x" },
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let mnt = dir.join("mnt");
     std::fs::create_dir(&mnt).unwrap();
