@@ -759,8 +759,21 @@ crate::symver!(fuse_reply_statx, "FUSE_3.18");
 /// `req` is a live request handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_req_userdata(req: fuse_req_t) -> *mut c_void {
+    // Called by most filesystems several times in every operation, so the common case stays
+    // small: the table's lock-free view (integer arithmetic and atomic loads, nothing that can
+    // panic, hence no guard here).
+    if let Some(sess) = req::session_of(handle(req)) {
+        // SAFETY: the request is outstanding, so its session is alive.
+        return unsafe { &*(sess as *const Session) }.userdata as *mut c_void;
+    }
+    userdata_slow(req)
+}
+
+/// `fuse_req_userdata` for a slot the lock-free view does not cover, or a dead handle.
+#[cold]
+#[inline(never)]
+fn userdata_slow(req: fuse_req_t) -> *mut c_void {
     crate::ffi_guard!(ptr::null_mut(), {
-        // Called by most filesystems in every operation: one table lookup.
         match req::with(handle(req), |d| d.session) {
             // SAFETY: the request is in the table, so its session is alive.
             Some(sess) => unsafe { &*(sess as *const Session) }.userdata as *mut c_void,

@@ -7,7 +7,7 @@
 //! Requests that are never answered stay until their session is destroyed, which frees all of
 //! its entries: a filesystem that forgets to reply cannot make the table outlive the session.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -127,6 +127,61 @@ thread_local! {
     };
 }
 
+/// Slots below this index in each shard also publish (generation, session) in [`FAST`].
+const FAST_SLOTS: usize = 4096;
+
+/// What `fuse_req_userdata` needs, readable without the shard lock: filesystems call it
+/// several times per operation. A slot's session is 0 while it holds no request. Writers hold
+/// the shard lock; readers check the generation before and after reading the session, so a
+/// slot answered (and perhaps reused) meanwhile is noticed.
+struct FastSlot {
+    generation: AtomicU32,
+    session: AtomicUsize,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const FAST_EMPTY: FastSlot =
+    FastSlot { generation: AtomicU32::new(0), session: AtomicUsize::new(0) };
+/// All zero, so it costs address space only until slots are used.
+static FAST: [[FastSlot; FAST_SLOTS]; SHARDS] = [const { [FAST_EMPTY; FAST_SLOTS] }; SHARDS];
+
+fn fast(shard: usize, index: usize) -> Option<&'static FastSlot> {
+    FAST.get(shard)?.get(index)
+}
+
+/// Publish a request in slot `index` (shard lock held).
+fn fast_publish(shard: usize, index: usize, generation: u32, session: usize) {
+    if let Some(f) = fast(shard, index) {
+        f.generation.store(generation, Ordering::Release);
+        f.session.store(session, Ordering::Release);
+    }
+}
+
+/// Withdraw slot `index`, whose generation became `generation` (shard lock held): the session
+/// goes first, so a reader that sees the new generation also sees no session.
+fn fast_withdraw(shard: usize, index: usize, generation: u32) {
+    if let Some(f) = fast(shard, index) {
+        f.session.store(0, Ordering::Release);
+        f.generation.store(generation, Ordering::Release);
+    }
+}
+
+/// The session of outstanding request `h`, without taking a lock. `None` when `h` names no
+/// outstanding request, or a slot beyond the published ones (ask [`with`] then).
+#[inline]
+pub fn session_of(h: ReqHandle) -> Option<usize> {
+    let (shard, i, generation) = unpack(h)?;
+    let f = fast(shard, i)?;
+    if f.generation.load(Ordering::Acquire) != generation {
+        return None;
+    }
+    let session = f.session.load(Ordering::Acquire);
+    if session == 0 || f.generation.load(Ordering::Acquire) != generation {
+        return None;
+    }
+    Some(session)
+}
+
 fn pack(shard: usize, index: u32, generation: u32) -> ReqHandle {
     // Generation in the high half; (index << 4 | shard) + 1 in the low half: never zero.
     let low = ((index as usize) << SHARD_BITS | shard) + 1;
@@ -195,17 +250,20 @@ impl Drop for Taken {
 /// Register a new request and return its handle.
 pub fn insert(data: ReqData) -> ReqHandle {
     let shard = MY_SHARD.with(|s| *s);
+    let session = data.session;
     let data = Some(boxed(data));
     let mut t = TABLE[shard].lock();
-    if let Some(i) = t.free.pop() {
+    let (i, generation) = if let Some(i) = t.free.pop() {
         let slot = &mut t.slots[i as usize];
         slot.data = data;
-        pack(shard, i, slot.generation)
+        (i, slot.generation)
     } else {
         let i = t.slots.len() as u32;
         t.slots.push(Slot { generation: 1, data });
-        pack(shard, i, 1)
-    }
+        (i, 1)
+    };
+    fast_publish(shard, i as usize, generation, session);
+    pack(shard, i, generation)
 }
 
 /// Run `f` on an outstanding request; `None` if the handle names no outstanding request.
@@ -237,6 +295,7 @@ pub fn take(h: ReqHandle) -> Option<Taken> {
     }
     let data = slot.data.take()?;
     slot.generation = slot.generation.wrapping_add(1).max(1);
+    fast_withdraw(shard, i, slot.generation);
     t.free.push(i as u32);
     drop(t);
     Some(Taken(Some(data)))
@@ -262,18 +321,21 @@ pub fn find_unique(session: usize, unique: u64) -> Option<ReqHandle> {
 /// Drop every outstanding request of `session` (the session is going away). Returns how many.
 pub fn drop_session(session: usize) -> usize {
     let mut n = 0;
-    for m in &TABLE {
+    for (shard, m) in TABLE.iter().enumerate() {
         let mut t = m.lock();
         let mut freed = Vec::new();
         for (i, s) in t.slots.iter_mut().enumerate() {
             if s.data.as_ref().is_some_and(|d| d.session == session) {
                 s.data = None;
                 s.generation = s.generation.wrapping_add(1).max(1);
-                freed.push(i as u32);
+                freed.push((i as u32, s.generation));
                 n += 1;
             }
         }
-        t.free.extend(freed);
+        for &(i, generation) in &freed {
+            fast_withdraw(shard, i as usize, generation);
+        }
+        t.free.extend(freed.iter().map(|&(i, _)| i));
     }
     n
 }
@@ -308,6 +370,27 @@ mod tests {
         let h2 = insert(ReqData::new(8, 1, Ctx::default(), 0x1000));
         assert!(take(h).is_none());
         assert_eq!(take(h2).map(|d| d.unique), Some(8));
+    }
+
+    #[test]
+    fn the_lock_free_session_lookup_follows_the_table() {
+        let h = insert(ReqData::new(9, 1, Ctx::default(), 0x2000));
+        assert_eq!(session_of(h), Some(0x2000));
+        assert_eq!(session_of(h), with(h, |d| d.session));
+        assert!(take(h).is_some());
+        assert_eq!(session_of(h), None, "answered: gone");
+        // The slot comes back with the next generation: the old handle stays dead, the new
+        // one sees its own session, and a handle forged with a later generation sees nothing.
+        let h2 = insert(ReqData::new(10, 1, Ctx::default(), 0x3000));
+        assert_eq!(session_of(h), None);
+        assert_eq!(session_of(h2), Some(0x3000));
+        let forged = ReqHandle(h2.0.wrapping_add(1 << 32));
+        assert_eq!(session_of(forged), None);
+        assert_eq!(drop_session(0x3000), 1);
+        assert_eq!(session_of(h2), None, "session teardown withdraws its requests");
+        for g in [0usize, 1, usize::MAX, 0x1234] {
+            assert_eq!(session_of(ReqHandle(g)), None);
+        }
     }
 
     #[test]
