@@ -1,9 +1,13 @@
 //! Build steps that cargo cannot express on its own:
 //! 1. compile the C shim (the variadic `fuse_log`, version-node symbols);
-//! 2. link the cdylib as `libfuse3.so.4` with libfuse's symbol version nodes;
+//! 2. link the cdylib as `libfuse3.so.4` with libfuse's symbol version nodes and 3.17+'s
+//!    versions of the names whose default changed then (`build/image_symbols.rs`);
 //! 3. generate `include/fuse3/*.h` with cbindgen from `src/capi/*.rs`, spliced into the
 //!    hand-written frames in `include/parts/*.h.in`;
 //! 4. leave `libfuse3.so.3`, `libfuse3.so.4` and `fuse3.pc` beside the built library.
+
+#[path = "build/image_symbols.rs"]
+mod image_symbols;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -107,9 +111,12 @@ fn main() {
         .compile("ferrofuse_shim");
 
     // 2. Applies to this package's own links (the cdylib, and test binaries, where it is
-    //    harmless); unlike rustc-cdylib-link-arg it does not leak into abi3/'s link.
-    let map = manifest.join("src/capi/fuse3.map");
-    println!("cargo:rustc-link-arg=-Wl,--version-script={}", map.display());
+    //    harmless); unlike rustc-cdylib-link-arg it does not leak into abi3/'s link. The
+    //    version script and the aliases only this image has (image_symver!) come from
+    //    build/image_symbols.rs.
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    image_symbols::link_args(&manifest.join("src/capi"), "so4", &out);
+    println!("cargo:rerun-if-changed=build/image_symbols.rs");
     println!("cargo:rustc-link-arg=-Wl,-soname,libfuse3.so.4");
 
     // 3. Headers.
@@ -119,7 +126,6 @@ fn main() {
     }
 
     // 4. The library directory: target/<profile>/ (OUT_DIR is target/<profile>/build/<pkg>/out).
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     if let Some(libdir) = out.ancestors().nth(3) {
         let _ = fs::create_dir_all(libdir);
         symlink(libdir, "libfuse3.so.4", "libfuse3.so");

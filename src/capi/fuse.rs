@@ -981,7 +981,8 @@ unsafe fn wants_help(args: *mut fuse_args) -> bool {
     }
 }
 
-/// `fuse_new@@FUSE_3.1` (pre-3.17 programs): no version information.
+/// `fuse_new@@FUSE_3.1` in `libfuse3.so.3` (pre-3.17 programs), `fuse_new@FUSE_3.1` in
+/// `libfuse3.so.4` (3.17+ headers call `_fuse_new_31`): no version information.
 ///
 /// # Safety
 /// As for `_fuse_new_31`.
@@ -997,7 +998,8 @@ pub unsafe extern "C" fn fuse_new_31(
         unsafe { new_fuse(args, op, op_size, (0, 0, 0), user_data) }
     })
 }
-crate::symver!(fuse_new_31, "FUSE_3.1", "fuse_new@FUSE_3.1");
+crate::symver!(fuse_new_31, "FUSE_3.1");
+crate::image_symver!(fuse_new_31, so3 = "fuse_new@@FUSE_3.1", so4 = "fuse_new@FUSE_3.1");
 
 /// `fuse_new@FUSE_3.0`: handles `-h`/`--help` itself, as 3.0 did.
 ///
