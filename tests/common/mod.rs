@@ -66,6 +66,22 @@ pub fn libfuse_318_tree() -> Result<PathBuf, String> {
     Ok(tree)
 }
 
+/// libfuse 3.18.3's meson build directory, holding `lib/libfuse3.so.3.18.3` (built once by
+/// `scripts/conformance/lib.sh` and cached; a panic if that fails).
+pub fn libfuse_318_build() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = "conf_name=tests; . scripts/conformance/lib.sh; \
+                      conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
+        let r = run_ok(
+            Command::new("bash").arg("-c").arg(script).current_dir(repo_root()),
+            Duration::from_secs(1300),
+        )
+        .unwrap_or_else(|e| panic!("building libfuse 3.18.3: {e}"));
+        PathBuf::from(r.stdout.trim())
+    })
+}
+
 /// libfuse 3.14.0's source tree (Debian 12), or a message saying how to get it.
 pub fn libfuse_314_tree() -> Result<PathBuf, String> {
     let tree = reference_root().join("bookworm/fuse3-3.14.0");
