@@ -6,6 +6,8 @@
 //!    hand-written frames in `include/parts/*.h.in`;
 //! 4. leave `libfuse3.so.3`, `libfuse3.so.4` and `fuse3.pc` beside the built library.
 
+#[path = "build/cbindgen_expand.rs"]
+mod cbindgen_expand;
 #[path = "build/image_symbols.rs"]
 mod image_symbols;
 
@@ -92,6 +94,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/capi");
     println!("cargo:rerun-if-changed=src/log.rs");
     println!("cargo:rerun-if-changed=include/parts");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_35)");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_312)");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_319)");
@@ -283,10 +286,11 @@ fn cbindgen_items(manifest: &Path, h: &Header, functions: bool) -> String {
     .collect();
 
     let mut builder = Builder::new().with_config(config);
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     for src in h.sources {
         let path = manifest.join(src);
         if path.exists() {
-            builder = builder.with_src(path);
+            builder = builder.with_src(cbindgen_expand::source_for_cbindgen(&path, &out));
         }
     }
     let bindings = builder.generate().unwrap_or_else(|e| panic!("cbindgen for {}: {e}", h.name));
