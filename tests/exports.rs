@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, fuse3_flags, gcc};
 use common::{repo_root, run, run_ok, scratch_dir, target_profile_dir};
 use std::process::Command;
 use std::time::Duration;
@@ -275,21 +276,8 @@ fn every_export_refuses_null_and_garbage() {
     let dir = scratch_dir("exports");
     let src = repo_root().join("tests/c/exports_null.c");
     let prog = dir.join("exports_null");
-    let flags = run_ok(
-        Command::new("pkg-config")
-            .args(["--cflags", "--libs", "fuse3"])
-            .env("PKG_CONFIG_PATH", target_profile_dir()),
-        T,
-    )
-    .unwrap();
-    let mut cc = Command::new("gcc");
-    cc.args(["-Wall", "-Wextra", "-Werror"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&prog)
-        .args(flags.stdout.split_whitespace())
-        .arg("-ldl");
-    run_ok(&mut cc, T).unwrap();
+    let flags = fuse3_flags(Pc::Ours).unwrap();
+    gcc(STRICT, &src, &prog, flags.iter().map(String::as_str).chain(["-ldl"])).unwrap();
 
     let ran = run(Command::new(&prog).env("LD_LIBRARY_PATH", target_profile_dir()), T).unwrap();
     assert!(ran.ok(), "crashed or failed: {} \nstderr:\n{}", ran.status, ran.stderr);

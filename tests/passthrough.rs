@@ -14,8 +14,9 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, build_c};
 use common::mount::{Lib, MountGuard, with_timeout};
-use common::{libfuse_318_build, repo_root, run, run_ok, scratch_dir, target_profile_dir};
+use common::{libfuse_318_build, repo_root, run, run_ok, scratch_dir};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -27,26 +28,8 @@ use std::time::Duration;
 fn mirror_pt() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let lib = target_profile_dir();
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env("PKG_CONFIG_PATH", &lib),
-            Duration::from_secs(60),
-        )
-        .unwrap();
         let out = scratch_dir("passthrough-build").join("mirror_pt");
-        run_ok(
-            Command::new("gcc")
-                .args(["-Wall", "-Wextra", "-Werror"])
-                .arg(repo_root().join("c-examples/mirror_pt.c"))
-                .arg("-o")
-                .arg(&out)
-                .args(flags.stdout.split_whitespace()),
-            Duration::from_secs(120),
-        )
-        .unwrap();
-        out
+        build_c(Pc::Ours, &STRICT, &repo_root().join("c-examples/mirror_pt.c"), &out).unwrap()
     })
 }
 

@@ -4,6 +4,8 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cbuild;
+pub mod checks;
 pub mod mount;
 
 use std::io::Read;
@@ -172,6 +174,18 @@ pub fn run_ok(cmd: &mut Command, timeout: Duration) -> Result<Ran, String> {
     } else {
         Err(format!("`{what}` failed ({}):\n{}{}", ran.status, ran.stdout, ran.stderr))
     }
+}
+
+/// Whether `p` exists within `timeout` (polled every 10 ms).
+pub fn wait_for_file(p: &Path, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if p.exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p.exists()
 }
 
 /// Run `f` over `items` on a few threads; results come back in the items' order.
