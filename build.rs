@@ -1,9 +1,15 @@
 //! Build steps that cargo cannot express on its own:
 //! 1. compile the C shim (the variadic `fuse_log`, version-node symbols);
-//! 2. link the cdylib as `libfuse3.so.4` with libfuse's symbol version nodes;
+//! 2. link the cdylib as `libfuse3.so.4` with libfuse's symbol version nodes and 3.17+'s
+//!    versions of the names whose default changed then (`build/image_symbols.rs`);
 //! 3. generate `include/fuse3/*.h` with cbindgen from `src/capi/*.rs`, spliced into the
 //!    hand-written frames in `include/parts/*.h.in`;
 //! 4. leave `libfuse3.so.3`, `libfuse3.so.4` and `fuse3.pc` beside the built library.
+
+#[path = "build/cbindgen_expand.rs"]
+mod cbindgen_expand;
+#[path = "build/image_symbols.rs"]
+mod image_symbols;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -88,6 +94,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/capi");
     println!("cargo:rerun-if-changed=src/log.rs");
     println!("cargo:rerun-if-changed=include/parts");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_35)");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_312)");
     println!("cargo::rustc-check-cfg=cfg(fuse_api_319)");
@@ -107,9 +114,12 @@ fn main() {
         .compile("ferrofuse_shim");
 
     // 2. Applies to this package's own links (the cdylib, and test binaries, where it is
-    //    harmless); unlike rustc-cdylib-link-arg it does not leak into abi3/'s link.
-    let map = manifest.join("src/capi/fuse3.map");
-    println!("cargo:rustc-link-arg=-Wl,--version-script={}", map.display());
+    //    harmless); unlike rustc-cdylib-link-arg it does not leak into abi3/'s link. The
+    //    version script and the aliases only this image has (image_symver!) come from
+    //    build/image_symbols.rs.
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    image_symbols::link_args(&manifest.join("src/capi"), "so4", &out);
+    println!("cargo:rerun-if-changed=build/image_symbols.rs");
     println!("cargo:rustc-link-arg=-Wl,-soname,libfuse3.so.4");
 
     // 3. Headers.
@@ -119,7 +129,6 @@ fn main() {
     }
 
     // 4. The library directory: target/<profile>/ (OUT_DIR is target/<profile>/build/<pkg>/out).
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     if let Some(libdir) = out.ancestors().nth(3) {
         let _ = fs::create_dir_all(libdir);
         symlink(libdir, "libfuse3.so.4", "libfuse3.so");
@@ -277,10 +286,11 @@ fn cbindgen_items(manifest: &Path, h: &Header, functions: bool) -> String {
     .collect();
 
     let mut builder = Builder::new().with_config(config);
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     for src in h.sources {
         let path = manifest.join(src);
         if path.exists() {
-            builder = builder.with_src(path);
+            builder = builder.with_src(cbindgen_expand::source_for_cbindgen(&path, &out));
         }
     }
     let bindings = builder.generate().unwrap_or_else(|e| panic!("cbindgen for {}: {e}", h.name));

@@ -3,27 +3,18 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, build_c, fuse3_flags, gcc};
 use common::{repo_root, run, run_ok, scratch_dir, target_profile_dir};
 use std::process::Command;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(60);
 
-fn pkg_config(pc_dir: Option<&std::path::Path>) -> Vec<String> {
-    let mut cmd = Command::new("pkg-config");
-    cmd.args(["--cflags", "--libs", "fuse3"]);
-    if let Some(dir) = pc_dir {
-        cmd.env("PKG_CONFIG_PATH", dir);
-    }
-    let ran = run_ok(&mut cmd, T).unwrap();
-    ran.stdout.split_whitespace().map(str::to_string).collect()
-}
-
 #[test]
 fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
     let lib = target_profile_dir();
     assert!(lib.join("fuse3.pc").exists(), "fuse3.pc missing in {}", lib.display());
-    let flags = pkg_config(Some(&lib));
+    let flags = fuse3_flags(Pc::Ours).unwrap();
     assert!(
         flags.iter().any(|f| f.ends_with("include/fuse3") && f.starts_with("-I")),
         "our pkg-config file must point at our headers: {flags:?}"
@@ -31,25 +22,9 @@ fn optinfo_builds_with_our_pkg_config_and_runs_like_debian() {
     let dir = scratch_dir("c_examples");
     let src = repo_root().join("c-examples/optinfo.c");
     let ours_exe = dir.join("optinfo");
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&ours_exe)
-            .arg(&src)
-            .args(&flags),
-        T,
-    )
-    .unwrap();
+    gcc(STRICT, &src, &ours_exe, &flags).unwrap();
     let deb_exe = dir.join("optinfo-debian");
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Werror", "-o"])
-            .arg(&deb_exe)
-            .arg(&src)
-            .args(pkg_config(None)),
-        T,
-    )
-    .unwrap();
+    build_c(Pc::Debian, &["-Wall", "-Werror"], &src, &deb_exe).unwrap();
 
     let args = ["-f", "-o", "max_threads=4,allow_other", "--name=demo", "--size=42", "/tmp"];
     let on_ours = run(Command::new(&ours_exe).args(args).env("LD_LIBRARY_PATH", &lib), T).unwrap();
@@ -187,29 +162,12 @@ fn notes_session(mnt: &std::path::Path) -> Vec<String> {
 #[test]
 fn notes_ll_behaves_the_same_on_debian_and_ours() {
     use common::mount::{Lib, MountGuard};
-    let lib = target_profile_dir();
     let dir = scratch_dir("c_examples-notes");
     let src = repo_root().join("c-examples/notes_ll.c");
     let deb_exe = dir.join("notes_deb");
     let ours_exe = dir.join("notes_ours");
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&deb_exe)
-            .arg(&src)
-            .args(pkg_config(None)),
-        T,
-    )
-    .unwrap();
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&ours_exe)
-            .arg(&src)
-            .args(pkg_config(Some(&lib))),
-        T,
-    )
-    .unwrap();
+    build_c(Pc::Debian, &STRICT, &src, &deb_exe).unwrap();
+    build_c(Pc::Ours, &STRICT, &src, &ours_exe).unwrap();
     let mut results = Vec::new();
     for (exe, l) in [(&deb_exe, Lib::System), (&deb_exe, Lib::Ours), (&ours_exe, Lib::Ours)] {
         let mnt =
@@ -277,21 +235,12 @@ fn notes_ll_behaves_the_same_on_debian_and_ours() {
 #[test]
 fn notes_high_level_behaves_the_same_on_debian_and_ours() {
     use common::mount::{Lib, MountGuard};
-    let lib = target_profile_dir();
     let dir = scratch_dir("c_examples-notes-hl");
     let src = repo_root().join("c-examples/notes.c");
     let deb_exe = dir.join("notes_deb");
     let ours_exe = dir.join("notes_ours");
-    for (exe, pc) in [(&deb_exe, None), (&ours_exe, Some(lib.as_path()))] {
-        run_ok(
-            Command::new("gcc")
-                .args(["-Wall", "-Wextra", "-Werror", "-o"])
-                .arg(exe)
-                .arg(&src)
-                .args(pkg_config(pc)),
-            T,
-        )
-        .unwrap();
+    for (exe, pc) in [(&deb_exe, Pc::Debian), (&ours_exe, Pc::Ours)] {
+        build_c(pc, &STRICT, &src, exe).unwrap();
     }
     let mut results = Vec::new();
     for (exe, l, extra) in [
@@ -337,15 +286,7 @@ fn notes_high_level_help_and_version() {
     let lib = target_profile_dir();
     let dir = scratch_dir("c_examples-notes-help");
     let exe = dir.join("notes_ours");
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-o"])
-            .arg(&exe)
-            .arg(repo_root().join("c-examples/notes.c"))
-            .args(pkg_config(Some(&lib))),
-        T,
-    )
-    .unwrap();
+    build_c(Pc::Ours, &STRICT, &repo_root().join("c-examples/notes.c"), &exe).unwrap();
     let help = run(Command::new(&exe).arg("-h").env("LD_LIBRARY_PATH", &lib), T).unwrap();
     assert!(help.ok(), "{help:?}");
     assert!(help.stdout.starts_with("usage: "), "{}", help.stdout);

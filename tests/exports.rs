@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, fuse3_flags, gcc};
 use common::{repo_root, run, run_ok, scratch_dir, target_profile_dir};
 use std::process::Command;
 use std::time::Duration;
@@ -22,8 +23,9 @@ const NOT_CALLED: &[(&str, &str)] = &[
     ("fuse_daemonize_early_start", "an int of flags; forks the test program"),
 ];
 
-/// What each call returns: 0/-1/-errno/NULL as the header documents for a refused argument.
-const EXPECTED: &str = r#"fuse_opt_parse(NULL, NULL, NULL, NULL): 0
+/// What each call returns: 0/-1/-errno/NULL as the header documents for a refused argument,
+/// up to the calls on request handles.
+const EXPECTED_BEFORE: &str = r#"fuse_opt_parse(NULL, NULL, NULL, NULL): 0
 fuse_opt_parse(NULL, NULL, table, NULL): 0
 fuse_opt_add_opt(NULL, "a"): -1
 fuse_opt_add_opt(&list, NULL): -1
@@ -85,8 +87,13 @@ fuse_lowlevel_notify_store(NULL, 1, 0, NULL, 0): -22
 fuse_lowlevel_notify_retrieve(NULL, 1, 10, 0, NULL): -22
 fuse_lowlevel_notify_prune(NULL, ids, 2): -22
 fuse_pollhandle_destroy(NULL): survived
--- request NULL
-fuse_reply_err(r, ENOENT): -22
+"#;
+
+/// The request handles exports_null.c passes in turn (a header line `-- request H` each).
+const REQUEST_HANDLES: [&str; 2] = ["NULL", "0x1234"];
+
+/// What each call on a request handle returns, the same in every round.
+const EXPECTED_PER_REQUEST: &str = r#"fuse_reply_err(r, ENOENT): -22
 fuse_reply_none(r): survived
 fuse_reply_entry(r, &e): -22
 fuse_reply_entry(r, NULL): -22
@@ -133,55 +140,10 @@ fuse_passthrough_open(r, -1): 0
 fuse_passthrough_close(r, 1): -1
 fuse_add_direntry(r, NULL, 0, NULL, NULL, 0): 0
 fuse_add_direntry_plus(r, NULL, 0, NULL, NULL, 0): 0
--- request 0x1234
-fuse_reply_err(r, ENOENT): -22
-fuse_reply_none(r): survived
-fuse_reply_entry(r, &e): -22
-fuse_reply_entry(r, NULL): -22
-fuse_reply_create(r, &e, &fi): -22
-fuse_reply_create(r, NULL, NULL): -22
-fuse_reply_attr(r, &st, 1.0): -22
-fuse_reply_attr(r, NULL, 1.0): -22
-fuse_reply_readlink(r, "t"): -22
-fuse_reply_readlink(r, NULL): -22
-fuse_reply_open(r, &fi): -22
-fuse_reply_open(r, NULL): -22
-fuse_reply_write(r, 1): -22
-fuse_reply_buf(r, "x", 1): -22
-fuse_reply_buf(r, NULL, 100): -22
-fuse_reply_data(r, &bv, 0): -22
-fuse_reply_data(r, NULL, 0): -22
-fuse_reply_iov(r, &iov, 1): -22
-fuse_reply_iov(r, NULL, 5): -22
-fuse_reply_iov(r, &iov, -1): -22
-fuse_reply_statfs(r, &sv): -22
-fuse_reply_statfs(r, NULL): -22
-fuse_reply_xattr(r, 1): -22
-fuse_reply_lock(r, &fl): -22
-fuse_reply_lock(r, NULL): -22
-fuse_reply_bmap(r, 1): -22
-fuse_reply_ioctl_retry(r, NULL, 1, NULL, 1): -22
-fuse_reply_ioctl(r, 0, NULL, 10): -22
-fuse_reply_ioctl_iov(r, 0, NULL, 3): -22
-fuse_reply_poll(r, 1): -22
-fuse_reply_lseek(r, 1): -22
-fuse_reply_statx(r, 0, &sx, 1.0): -22
-fuse_reply_statx(r, 0, NULL, 1.0): -22
-fuse_req_userdata(r): NULL
-fuse_req_ctx(r): NULL
-fuse_req_getgroups(r, 0, NULL): -22
-fuse_req_interrupt_func(r, NULL, NULL): survived
-fuse_req_interrupted(r): 0
-fuse_req_is_uring(r): 0
-fuse_req_get_payload(r, NULL, NULL, NULL): -22
-fuse_req_secctx_count(r): 0
-fuse_req_secctx_reset(r): survived
-fuse_req_secctx_next(r, NULL, NULL, NULL): -22
-fuse_passthrough_open(r, -1): 0
-fuse_passthrough_close(r, 1): -1
-fuse_add_direntry(r, NULL, 0, NULL, NULL, 0): 0
-fuse_add_direntry_plus(r, NULL, 0, NULL, NULL, 0): 0
-fuse_loop_cfg_destroy(NULL): survived
+"#;
+
+/// What the calls after the request rounds return.
+const EXPECTED_AFTER: &str = r#"fuse_loop_cfg_destroy(NULL): survived
 fuse_loop_cfg_set_idle_threads(NULL, 1): survived
 fuse_loop_cfg_set_max_threads(NULL, 1): survived
 fuse_loop_cfg_set_clone_fd(NULL, 1): survived
@@ -283,6 +245,15 @@ fuse_fs_destroy(NULL): survived
 done
 "#;
 
+/// The whole expected output: the calls before, a round per request handle, the calls after.
+fn expected() -> String {
+    let mut text = String::from(EXPECTED_BEFORE);
+    for handle in REQUEST_HANDLES {
+        text.push_str(&format!("-- request {handle}\n{EXPECTED_PER_REQUEST}"));
+    }
+    text + EXPECTED_AFTER
+}
+
 /// The functions the built library exports (any version), by name.
 fn exported_functions() -> Vec<String> {
     let lib = target_profile_dir().join("libfuse3.so");
@@ -305,27 +276,15 @@ fn every_export_refuses_null_and_garbage() {
     let dir = scratch_dir("exports");
     let src = repo_root().join("tests/c/exports_null.c");
     let prog = dir.join("exports_null");
-    let flags = run_ok(
-        Command::new("pkg-config")
-            .args(["--cflags", "--libs", "fuse3"])
-            .env("PKG_CONFIG_PATH", target_profile_dir()),
-        T,
-    )
-    .unwrap();
-    let mut cc = Command::new("gcc");
-    cc.args(["-Wall", "-Wextra", "-Werror"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&prog)
-        .args(flags.stdout.split_whitespace())
-        .arg("-ldl");
-    run_ok(&mut cc, T).unwrap();
+    let flags = fuse3_flags(Pc::Ours).unwrap();
+    gcc(STRICT, &src, &prog, flags.iter().map(String::as_str).chain(["-ldl"])).unwrap();
 
     let ran = run(Command::new(&prog).env("LD_LIBRARY_PATH", target_profile_dir()), T).unwrap();
     assert!(ran.ok(), "crashed or failed: {} \nstderr:\n{}", ran.status, ran.stderr);
     assert!(!ran.stderr.contains("internal error"), "a panic was caught:\n{}", ran.stderr);
+    let expected = expected();
     let (got, want): (Vec<&str>, Vec<&str>) =
-        (ran.stdout.lines().collect(), EXPECTED.lines().collect());
+        (ran.stdout.lines().collect(), expected.lines().collect());
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert_eq!(g, w, "line {} (left what ran, right documented)", i + 1);
     }
@@ -333,7 +292,7 @@ fn every_export_refuses_null_and_garbage() {
     // Each of the 40 calls on a request handle per round logs its refusal once.
     assert_eq!(
         ran.stderr.matches("request already answered or not a request").count(),
-        2 * 40,
+        REQUEST_HANDLES.len() * 40,
         "{}",
         ran.stderr
     );

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::cbuild::{DEBIAN_EXAMPLES, Pc, build_c};
 use common::mount::{Lib, MountGuard, UnmountOnDrop, fuse_mount_type, with_timeout};
 use common::{run, run_ok, scratch_dir};
 use std::fs;
@@ -19,11 +20,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 const OP_T: Duration = Duration::from_secs(30);
 const EXIT_T: Duration = Duration::from_secs(15);
-const EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
 
 struct Built {
     hello_ll: PathBuf,
@@ -34,23 +33,10 @@ fn built() -> &'static Built {
     static B: OnceLock<Built> = OnceLock::new();
     B.get_or_init(|| {
         let dir = scratch_dir("faults-build");
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env_remove("PKG_CONFIG_PATH"),
-            BUILD_T,
-        )
-        .expect("pkg-config fuse3 (libfuse3-dev)");
         let build = |name: &str| {
-            let out = dir.join(name);
-            let mut cmd = Command::new("gcc");
-            cmd.arg("-Wall")
-                .arg(Path::new(EXAMPLES).join(format!("{name}.c")))
-                .arg("-o")
-                .arg(&out)
-                .args(flags.stdout.split_whitespace());
-            run_ok(&mut cmd, BUILD_T).unwrap_or_else(|e| panic!("building {name}: {e}"));
-            out
+            let src = Path::new(DEBIAN_EXAMPLES).join(format!("{name}.c"));
+            build_c(Pc::Debian, &["-Wall"], &src, &dir.join(name))
+                .unwrap_or_else(|e| panic!("building {name}: {e}"))
         };
         Built { hello_ll: build("hello_ll"), passthrough_ll: build("passthrough_ll") }
     })

@@ -14,9 +14,9 @@
 
 mod common;
 
+use common::cbuild::{self, BUILD_T, Built, Flavour, Pc, STRICT, build_c, debian_examples, gcc};
 use common::mount::{Lib, MountGuard, with_timeout};
-use common::{parallel_map, run_ok, scratch_dir, target_profile_dir};
-use std::collections::BTreeMap;
+use common::{libfuse_318_build, parallel_map, scratch_dir, target_profile_dir};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -24,73 +24,19 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 /// For all the checks of one run; a broken mount hangs instead of failing.
 const CHECKS_T: Duration = Duration::from_secs(60);
-const DEBIAN_EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
 const EXAMPLES: [&str; 4] = ["hello", "passthrough", "passthrough_fh", "invalidate_path"];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavour {
-    Deb314,
-    OurHdr,
-}
-
-impl Flavour {
-    fn name(self) -> &'static str {
-        match self {
-            Flavour::Deb314 => "deb314",
-            Flavour::OurHdr => "ourhdr",
-        }
-    }
-}
-
-type Built = BTreeMap<&'static str, Result<PathBuf, String>>;
 
 fn built(flavour: Flavour) -> &'static Built {
     static CACHE: [OnceLock<Built>; 2] = [OnceLock::new(), OnceLock::new()];
-    CACHE[flavour as usize].get_or_init(|| build(flavour))
+    CACHE[flavour as usize]
+        .get_or_init(|| debian_examples(flavour, &EXAMPLES, "hl_examples", |_| vec![], &[]))
 }
 
 fn exe(flavour: Flavour, name: &str) -> PathBuf {
-    match &built(flavour)[name] {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("building {name} ({}) failed:\n{e}", flavour.name()),
-    }
-}
-
-fn build(flavour: Flavour) -> Built {
-    let dir = scratch_dir(&format!("hl_examples-build-{}", flavour.name()));
-    let ours = target_profile_dir();
-    let mut cmd = Command::new("pkg-config");
-    cmd.args(["--cflags", "--libs", "fuse3"]);
-    match flavour {
-        Flavour::Deb314 => cmd.env_remove("PKG_CONFIG_PATH"),
-        Flavour::OurHdr => cmd.env("PKG_CONFIG_PATH", &ours),
-    };
-    let flags: Result<Vec<String>, String> =
-        run_ok(&mut cmd, BUILD_T).map(|r| r.stdout.split_whitespace().map(String::from).collect());
-    let (soname, flags) = match flags {
-        Ok(f) => (if flavour == Flavour::Deb314 { "libfuse3.so.3" } else { "libfuse3.so.4" }, f),
-        Err(e) => return EXAMPLES.iter().map(|n| (*n, Err(e.clone()))).collect(),
-    };
-    let results = parallel_map(&EXAMPLES, |name| {
-        let src = Path::new(DEBIAN_EXAMPLES).join(format!("{name}.c"));
-        if !src.is_file() {
-            return Err(format!("{} missing: apt-get install libfuse3-dev", src.display()));
-        }
-        let out = dir.join(name);
-        let mut cc = Command::new("gcc");
-        cc.arg("-Wall").arg(&src).arg("-o").arg(&out).args(&flags);
-        run_ok(&mut cc, BUILD_T)?;
-        let elf = run_ok(Command::new("readelf").arg("-d").arg(&out), BUILD_T)?;
-        if !elf.stdout.contains(&format!("[{soname}]")) {
-            return Err(format!("{} does not need {soname}:\n{}", out.display(), elf.stdout));
-        }
-        Ok(out)
-    });
-    EXAMPLES.iter().copied().zip(results).collect()
+    cbuild::exe(built(flavour), flavour, name)
 }
 
 /// One check's outcome: "ok", or what went wrong (an errno or a wrong result).
@@ -426,25 +372,10 @@ fn invalidate_path_refreshes() {
 fn intr_option_interrupts_a_blocked_read() {
     let src = common::repo_root().join("tests/c/hl_intr.c");
     let dir = scratch_dir("hl_examples-intr");
-    let ours = target_profile_dir();
     let runs =
         parallel_map(&[(Lib::Ours, Flavour::Deb314), (Lib::Ours, Flavour::OurHdr)], |(lib, fl)| {
             let exe = dir.join(format!("hl_intr-{}", fl.name()));
-            let mut pc = Command::new("pkg-config");
-            pc.args(["--cflags", "--libs", "fuse3"]);
-            match fl {
-                Flavour::Deb314 => pc.env_remove("PKG_CONFIG_PATH"),
-                Flavour::OurHdr => pc.env("PKG_CONFIG_PATH", &ours),
-            };
-            let flags: Vec<String> = run_ok(&mut pc, BUILD_T)
-                .unwrap()
-                .stdout
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            let mut cc = Command::new("gcc");
-            cc.args(["-Wall", "-Wextra", "-Werror"]).arg(&src).arg("-o").arg(&exe);
-            run_ok(cc.args(&flags), BUILD_T).unwrap();
+            build_c(fl.pc(), &STRICT, &src, &exe).unwrap();
             let mnt = dir.join(format!("mnt-{}-{}", lib.name(), fl.name()));
             std::fs::create_dir_all(&mnt).unwrap();
             let mut cmd = Command::new(&exe);
@@ -477,14 +408,8 @@ fn intr_option_interrupts_a_blocked_read() {
 fn bad_arguments_are_errors() {
     let dir = scratch_dir("hl_examples-badargs");
     let exe = dir.join("hl_badargs");
-    let mut pc = Command::new("pkg-config");
-    pc.args(["--cflags", "--libs", "fuse3"]).env_remove("PKG_CONFIG_PATH");
-    let flags: Vec<String> =
-        run_ok(&mut pc, BUILD_T).unwrap().stdout.split_whitespace().map(String::from).collect();
     let src = common::repo_root().join("tests/c/hl_badargs.c");
-    let mut cc = Command::new("gcc");
-    cc.args(["-Wall", "-Wextra", "-Werror"]).arg(&src).arg("-o").arg(&exe).args(&flags);
-    run_ok(&mut cc, BUILD_T).unwrap();
+    build_c(Pc::Debian, &STRICT, &src, &exe).unwrap();
     let lib = target_profile_dir();
     let run_on = |mode: &str, ours: bool| {
         let mut c = Command::new(&exe);
@@ -570,7 +495,6 @@ fn init_only_switches_are_unknown_options() {
 fn operations_below_a_directory_wait_for_its_rename() {
     let src = common::repo_root().join("tests/c/hl_slow_rename.c");
     let dir = scratch_dir("hl_examples-slow-rename");
-    let ours = target_profile_dir();
     let runs = parallel_map(
         &[
             (Lib::System, Flavour::Deb314),
@@ -580,21 +504,7 @@ fn operations_below_a_directory_wait_for_its_rename() {
         |(lib, fl)| {
             let tag = format!("{}-{}", lib.name(), fl.name());
             let exe = dir.join(format!("hl_slow_rename-{tag}"));
-            let mut pc = Command::new("pkg-config");
-            pc.args(["--cflags", "--libs", "fuse3"]);
-            match fl {
-                Flavour::Deb314 => pc.env_remove("PKG_CONFIG_PATH"),
-                Flavour::OurHdr => pc.env("PKG_CONFIG_PATH", &ours),
-            };
-            let flags: Vec<String> = run_ok(&mut pc, BUILD_T)
-                .unwrap()
-                .stdout
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            let mut cc = Command::new("gcc");
-            cc.args(["-Wall", "-Wextra", "-Werror"]).arg(&src).arg("-o").arg(&exe).args(&flags);
-            run_ok(&mut cc, BUILD_T).unwrap();
+            build_c(fl.pc(), &STRICT, &src, &exe).unwrap();
             let (mnt, data) = (dir.join(format!("mnt-{tag}")), dir.join(format!("data-{tag}")));
             std::fs::create_dir_all(&mnt).unwrap();
             let _ = std::fs::remove_dir_all(&data);
@@ -640,18 +550,6 @@ fn operations_below_a_directory_wait_for_its_rename() {
 // ---------------------------------------------------------------------------------------------
 // statx (tests/c/hl_statx.c, the 3.18 high-level operation)
 
-/// libfuse 3.18.3's meson build (scripts/conformance/lib.sh builds it once, cached).
-fn libfuse_318_build() -> PathBuf {
-    let script = "conf_name=hl-examples; . scripts/conformance/lib.sh; \
-                  conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
-    let r = run_ok(
-        Command::new("bash").arg("-c").arg(script).current_dir(common::repo_root()),
-        Duration::from_secs(1300),
-    )
-    .unwrap_or_else(|e| panic!("building libfuse 3.18.3: {e}"));
-    PathBuf::from(r.stdout.trim())
-}
-
 /// The birth time only statx() can report: built against libfuse 3.18.3 (run on it and on
 /// ours) and against our headers (on ours), a statx(2) for STATX_BTIME reaches the filesystem's
 /// statx operation on each.
@@ -662,35 +560,22 @@ fn statx_reaches_the_statx_operation() {
     let build = libfuse_318_build();
     let tree = common::libfuse_318_tree().unwrap_or_else(|e| panic!("{e}"));
     let exe_318 = dir.join("hl_statx_318");
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror"])
-            .arg(format!("-I{}", build.display()))
-            .arg(format!("-I{}", tree.join("include").display()))
-            .arg(&src)
-            .arg("-o")
-            .arg(&exe_318)
-            .arg(format!("-L{}", build.join("lib").display()))
-            .arg("-l:libfuse3.so.4")
-            .arg(format!("-Wl,-rpath,{}", build.join("lib").display())),
-        BUILD_T,
+    let includes =
+        [format!("-I{}", build.display()), format!("-I{}", tree.join("include").display())];
+    let lib_318 = build.join("lib");
+    gcc(
+        STRICT.iter().map(|s| s.to_string()).chain(includes),
+        &src,
+        &exe_318,
+        [
+            format!("-L{}", lib_318.display()),
+            "-l:libfuse3.so.4".into(),
+            format!("-Wl,-rpath,{}", lib_318.display()),
+        ],
     )
     .unwrap();
     let exe_ours = dir.join("hl_statx_ours");
-    let mut pc = Command::new("pkg-config");
-    pc.args(["--cflags", "--libs", "fuse3"]).env("PKG_CONFIG_PATH", target_profile_dir());
-    let flags: Vec<String> =
-        run_ok(&mut pc, BUILD_T).unwrap().stdout.split_whitespace().map(String::from).collect();
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror"])
-            .arg(&src)
-            .arg("-o")
-            .arg(&exe_ours)
-            .args(&flags),
-        BUILD_T,
-    )
-    .unwrap();
+    build_c(Pc::Ours, &STRICT, &src, &exe_ours).unwrap();
     let runs = parallel_map(
         &[
             (Lib::System, &exe_318, "318-on-318"),

@@ -17,10 +17,12 @@
 
 mod common;
 
-use common::mount::{Daemon, Lib, MountGuard, UnmountOnDrop, check_maps, with_timeout};
-use common::{
-    libfuse_314_tree, libfuse_318_tree, parallel_map, run, run_ok, scratch_dir, target_profile_dir,
+use common::cbuild::{
+    self, BUILD_T, Built, DEBIAN_EXAMPLES, Flavour, Pc, build_c, build_plan, fuse3_flags,
 };
+use common::checks::{Check, Fail, Outcome, Record, Recorder, expect_eq, table, wrong};
+use common::mount::{Daemon, Lib, MountGuard, UnmountOnDrop, check_maps, with_timeout};
+use common::{libfuse_314_tree, libfuse_318_tree, run, run_ok, scratch_dir};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -32,45 +34,15 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 /// Per file operation; a broken mount hangs instead of failing.
 const OP_T: Duration = Duration::from_secs(30);
 
 const EXAMPLES: [&str; 3] = ["hello_ll", "passthrough_ll", "hello_ll_uds"];
-const DEBIAN_EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
 
 // ---------------------------------------------------------------------------------------------
 // Building
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavour {
-    /// Debian 3.14 sources, Debian's headers.
-    Deb314,
-    /// Debian 3.14 sources, our headers.
-    OurHdr,
-    /// libfuse 3.18.3 sources and headers, linked against a 3.18.3-shaped stub.
-    Sid318,
-}
-
-impl Flavour {
-    fn name(self) -> &'static str {
-        match self {
-            Flavour::Deb314 => "deb314",
-            Flavour::OurHdr => "ourhdr",
-            Flavour::Sid318 => "sid318",
-        }
-    }
-
-    fn soname(self) -> &'static str {
-        match self {
-            Flavour::Deb314 => "libfuse3.so.3",
-            Flavour::OurHdr | Flavour::Sid318 => "libfuse3.so.4",
-        }
-    }
-}
-
-type Built = BTreeMap<&'static str, Result<PathBuf, String>>;
 /// One compiler run: source file, arguments before it, arguments after it.
 type Compile = (PathBuf, Vec<String>, Vec<String>);
 
@@ -81,49 +53,17 @@ fn built(flavour: Flavour) -> &'static Built {
 
 /// The binary of `example` in `flavour`, or a panic saying why it is missing.
 fn exe(flavour: Flavour, example: &str) -> PathBuf {
-    match &built(flavour)[example] {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("building {example} ({}) failed:\n{e}", flavour.name()),
-    }
-}
-
-fn pkg_config(pc_dir: Option<&Path>) -> Result<Vec<String>, String> {
-    let mut cmd = Command::new("pkg-config");
-    cmd.args(["--cflags", "--libs", "fuse3"]);
-    match pc_dir {
-        Some(d) => cmd.env("PKG_CONFIG_PATH", d),
-        None => cmd.env_remove("PKG_CONFIG_PATH"),
-    };
-    let ran = run_ok(&mut cmd, BUILD_T).map_err(|e| {
-        format!("{e}\n(Debian's fuse3.pc comes with libfuse3-dev: apt-get install libfuse3-dev pkg-config)")
-    })?;
-    Ok(ran.stdout.split_whitespace().map(str::to_string).collect())
+    cbuild::exe(built(flavour), flavour, example)
 }
 
 fn build_flavour(flavour: Flavour) -> Built {
     let all_err = |e: String| EXAMPLES.iter().map(|x| (*x, Err(e.clone()))).collect::<Built>();
     let dir = scratch_dir(&format!("ll_examples-build-{}", flavour.name()));
-    let ours = target_profile_dir();
     let plan: Result<Vec<Compile>, String> = (|| {
         match flavour {
             Flavour::Deb314 | Flavour::OurHdr => {
                 let src = PathBuf::from(DEBIAN_EXAMPLES);
-                if !src.join("hello_ll.c").is_file() {
-                    return Err(format!(
-                        "{DEBIAN_EXAMPLES}/hello_ll.c missing: apt-get install libfuse3-dev"
-                    ));
-                }
-                let flags = if flavour == Flavour::Deb314 {
-                    pkg_config(None)?
-                } else {
-                    if !ours.join("fuse3.pc").is_file() {
-                        return Err(format!(
-                            "{}/fuse3.pc missing: run `cargo build --workspace` first",
-                            ours.display()
-                        ));
-                    }
-                    pkg_config(Some(&ours))?
-                };
+                let flags = fuse3_flags(flavour.pc())?;
                 // hello_ll_uds.c includes <fuse_kernel.h>, which libfuse does not install (nor
                 // do we); take it, and only it, from the 3.14 source tree: -idirafter is
                 // searched after the -I from pkg-config, so fuse_lowlevel.h stays the one
@@ -180,34 +120,7 @@ fn build_flavour(flavour: Flavour) -> Built {
         Ok(p) => p,
         Err(e) => return all_err(e),
     };
-    let results = parallel_map(&plan, |(src, pre, post)| {
-        let name = src.file_stem().unwrap().to_string_lossy().into_owned();
-        let out = dir.join(&name);
-        let mut cmd = Command::new("gcc");
-        cmd.args(pre).arg(src).arg("-o").arg(&out).args(post);
-        run_ok(&mut cmd, BUILD_T)?;
-        let needed = needed_libs(&out)?;
-        if !needed.iter().any(|n| n == flavour.soname()) {
-            return Err(format!(
-                "{} needs {needed:?}, expected {}",
-                out.display(),
-                flavour.soname()
-            ));
-        }
-        Ok(out)
-    });
-    EXAMPLES.iter().copied().zip(results).collect()
-}
-
-/// DT_NEEDED entries of an ELF file.
-fn needed_libs(file: &Path) -> Result<Vec<String>, String> {
-    let ran = run_ok(Command::new("readelf").arg("-d").arg(file), BUILD_T)?;
-    Ok(ran
-        .stdout
-        .lines()
-        .filter(|l| l.contains("(NEEDED)"))
-        .filter_map(|l| Some(l.split('[').nth(1)?.trim_end_matches(']').to_string()))
-        .collect())
+    EXAMPLES.iter().copied().zip(build_plan(flavour, &dir, &plan)).collect()
 }
 
 /// The two headers libfuse 3.18.3's meson build generates: the installed `libfuse_config.h`
@@ -304,78 +217,16 @@ fn build_318_stub(tree: &Path, out_dir: &Path) -> Result<PathBuf, String> {
 // ---------------------------------------------------------------------------------------------
 // Recording outcomes
 
-/// What one check came to. Ours must come to the same as Debian's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    /// A system call failed with this errno.
-    Errno(i32),
-    /// Calls succeeded but the results were wrong.
-    Wrong,
-    /// No answer within OP_T: the mount hung.
-    Hung,
-}
-
-#[derive(Clone, Debug)]
-struct Record {
-    check: &'static str,
-    outcome: Outcome,
-    detail: String,
-}
-
-/// A failed check: errno from a call, or wrong data.
-struct Fail(Outcome, String);
-
-impl From<std::io::Error> for Fail {
-    fn from(e: std::io::Error) -> Fail {
-        match e.raw_os_error() {
-            Some(n) => Fail(Outcome::Errno(n), e.to_string()),
-            None => Fail(Outcome::Wrong, e.to_string()),
-        }
-    }
-}
-
-type Check = Result<(), Fail>;
 type NamedCheck<C> = (&'static str, fn(&C) -> Check);
-
-fn wrong(msg: String) -> Fail {
-    Fail(Outcome::Wrong, msg)
-}
-
-fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Check {
-    if got == want { Ok(()) } else { Err(wrong(format!("{what}: got {got:?}, want {want:?}"))) }
-}
 
 /// Run checks in order, each under OP_T; after a hang the rest are not attempted.
 fn run_checks<C: Clone + Send + 'static>(ctx: C, checks: &[NamedCheck<C>]) -> Vec<Record> {
-    let mut out = Vec::new();
-    let mut hung = false;
+    let mut r = Recorder::new(OP_T);
     for (name, f) in checks {
-        if hung {
-            out.push(Record {
-                check: name,
-                outcome: Outcome::Hung,
-                detail: "not run: an earlier check hung".into(),
-            });
-            continue;
-        }
-        let c = ctx.clone();
-        let f = *f;
-        let (outcome, detail) = match with_timeout(name, OP_T, move || f(&c)) {
-            Ok(Ok(())) => (Outcome::Ok, String::new()),
-            Ok(Err(Fail(o, d))) => (o, d),
-            Err(e) => {
-                hung = true;
-                (Outcome::Hung, e)
-            }
-        };
-        out.push(Record { check: name, outcome, detail });
+        let (c, f) = (ctx.clone(), *f);
+        r.check(name, move || f(&c));
     }
-    out
-}
-
-fn table(records: &[Record]) -> String {
-    records.iter().map(|r| format!("  {:<22} {:?} {}\n", r.check, r.outcome, r.detail)).collect()
+    r.records
 }
 
 /// Every check must have come out `Ok`.
@@ -1785,17 +1636,8 @@ fn passthrough_ll_single_issuer_over_io_uring() {
     let src_file = dir.join("pt_single_issuer.c");
     std::fs::write(&src_file, patched).unwrap();
     let bin = dir.join("pt_single_issuer");
-    let flags = pkg_config(Some(&common::target_profile_dir())).unwrap_or_else(|e| panic!("{e}"));
-    run_ok(
-        Command::new("gcc")
-            .args(["-Wall", "-Werror", "-O2", "-I", DEBIAN_EXAMPLES])
-            .arg(&src_file)
-            .arg("-o")
-            .arg(&bin)
-            .args(&flags),
-        BUILD_T,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    build_c(Pc::Ours, &["-Wall", "-Werror", "-O2", "-I", DEBIAN_EXAMPLES], &src_file, &bin)
+        .unwrap_or_else(|e| panic!("{e}"));
     let (mnt, src) = (dir.join("mnt"), dir.join("src"));
     std::fs::create_dir(&mnt).unwrap();
     std::fs::create_dir(&src).unwrap();

@@ -12,15 +12,15 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, built_once, fuse3_flags, gcc};
 use common::mount::{Lib, MountGuard};
-use common::{parallel_map, repo_root, run, run_ok, scratch_dir};
+use common::{parallel_map, repo_root, run, scratch_dir, wait_for_file};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 const OP_T: Duration = Duration::from_secs(30);
 
@@ -32,26 +32,14 @@ struct Built {
 fn build_all() -> Result<Built, String> {
     let dir = scratch_dir("ll_interrupts-build");
     let c = repo_root().join("tests/c");
-    let ran = run_ok(
-        Command::new("pkg-config")
-            .args(["--cflags", "--libs", "fuse3"])
-            .env_remove("PKG_CONFIG_PATH"),
-        BUILD_T,
-    )
-    .map_err(|e| format!("{e}\n(Debian's fuse3.pc comes with libfuse3-dev)"))?;
-    let deb: Vec<String> = ran.stdout.split_whitespace().map(str::to_string).collect();
-    let strict = ["-Wall", "-Wextra", "-Werror"];
+    let deb = fuse3_flags(Pc::Debian)?;
     let plan = [
         (c.join("ll_misbehave.c"), dir.join("ll_misbehave"), true),
         (c.join("eintr_reader.c"), dir.join("eintr_reader"), false),
     ];
     let results = parallel_map(&plan, |(src, out, fuse)| {
-        let mut cmd = Command::new("gcc");
-        cmd.args(strict).arg(src).arg("-o").arg(out);
-        if *fuse {
-            cmd.args(&deb).arg("-lpthread");
-        }
-        run_ok(&mut cmd, BUILD_T).map(|_| out.clone())
+        let post: &[String] = if *fuse { &deb } else { &[] };
+        gcc(STRICT, src, out, post.iter().map(String::as_str).chain(fuse.then_some("-lpthread")))
     });
     let mut it = results.into_iter();
     Ok(Built { misbehave: it.next().unwrap()?, reader: it.next().unwrap()? })
@@ -59,21 +47,7 @@ fn build_all() -> Result<Built, String> {
 
 fn built() -> &'static Built {
     static B: OnceLock<Result<Built, String>> = OnceLock::new();
-    match B.get_or_init(build_all) {
-        Ok(b) => b,
-        Err(e) => panic!("building the test programs failed:\n{e}"),
-    }
-}
-
-fn wait_for_file(p: &Path, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if p.exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    p.exists()
+    built_once(&B, "the test programs", build_all)
 }
 
 /// Kills and reaps the reader on Drop, should the test fail while it runs.

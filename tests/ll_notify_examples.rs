@@ -29,9 +29,10 @@
 
 mod common;
 
-use common::mount::{Lib, MountGuard, fuse_mount_type, with_timeout};
-use common::{parallel_map, run, run_ok, scratch_dir, target_profile_dir};
-use std::collections::BTreeMap;
+use common::cbuild::{self, Built, Flavour, debian_examples};
+use common::checks::{Fail, Outcome, Record, Recorder, expect_eq, table, wrong};
+use common::mount::{Lib, MountGuard, fuse_mount_type};
+use common::{parallel_map, run, scratch_dir};
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
@@ -40,175 +41,31 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 /// Per file operation or client run; a broken mount hangs instead of failing.
 const OP_T: Duration = Duration::from_secs(30);
 
-const DEBIAN_EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
 const LOWLEVEL: [&str; 3] = ["notify_inval_inode", "notify_inval_entry", "notify_store_retrieve"];
 const HIGHLEVEL: [&str; 5] = ["poll", "poll_client", "ioctl", "ioctl_client", "null"];
 
 // ---------------------------------------------------------------------------------------------
 // Building
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavour {
-    /// Debian 3.14 sources, Debian's headers.
-    Deb314,
-    /// Debian 3.14 sources, our headers.
-    OurHdr,
-}
-
-impl Flavour {
-    fn name(self) -> &'static str {
-        match self {
-            Flavour::Deb314 => "deb314",
-            Flavour::OurHdr => "ourhdr",
-        }
-    }
-}
-
-type Built = BTreeMap<&'static str, Result<PathBuf, String>>;
-
 fn built(flavour: Flavour) -> &'static Built {
     static CACHE: [OnceLock<Built>; 2] = [OnceLock::new(), OnceLock::new()];
-    CACHE[flavour as usize].get_or_init(|| build_flavour(flavour))
+    CACHE[flavour as usize].get_or_init(|| {
+        let names: Vec<&'static str> = LOWLEVEL.iter().chain(HIGHLEVEL.iter()).copied().collect();
+        // The threaded ones need -lpthread with glibc < 2.34 only, harmless here.
+        debian_examples(flavour, &names, "ll_notify_examples", |_| vec![], &["-lpthread"])
+    })
 }
 
 fn exe(flavour: Flavour, example: &str) -> PathBuf {
-    match built(flavour).get(example) {
-        Some(Ok(p)) => p.clone(),
-        Some(Err(e)) => panic!("building {example} ({}) failed:\n{e}", flavour.name()),
-        None => panic!("{example} is not built in flavour {}", flavour.name()),
-    }
-}
-
-fn pkg_config(pc_dir: Option<&Path>) -> Result<Vec<String>, String> {
-    let mut cmd = Command::new("pkg-config");
-    cmd.args(["--cflags", "--libs", "fuse3"]);
-    match pc_dir {
-        Some(d) => cmd.env("PKG_CONFIG_PATH", d),
-        None => cmd.env_remove("PKG_CONFIG_PATH"),
-    };
-    let ran = run_ok(&mut cmd, BUILD_T).map_err(|e| {
-        format!("{e}\n(Debian's fuse3.pc comes with libfuse3-dev: apt-get install libfuse3-dev)")
-    })?;
-    Ok(ran.stdout.split_whitespace().map(str::to_string).collect())
-}
-
-fn build_flavour(flavour: Flavour) -> Built {
-    let names: Vec<&'static str> = match flavour {
-        Flavour::Deb314 => LOWLEVEL.iter().chain(HIGHLEVEL.iter()).copied().collect(),
-        Flavour::OurHdr => LOWLEVEL.iter().chain(HIGHLEVEL.iter()).copied().collect(),
-    };
-    let dir = scratch_dir(&format!("ll_notify_examples-build-{}", flavour.name()));
-    let ours = target_profile_dir();
-    let flags = match flavour {
-        Flavour::Deb314 => pkg_config(None),
-        Flavour::OurHdr if !ours.join("fuse3.pc").is_file() => {
-            Err(format!("{}/fuse3.pc missing: run `cargo build --workspace` first", ours.display()))
-        }
-        Flavour::OurHdr => pkg_config(Some(&ours)),
-    };
-    let flags = match flags {
-        Ok(f) => f,
-        Err(e) => return names.iter().map(|n| (*n, Err(e.clone()))).collect(),
-    };
-    let results = parallel_map(&names, |name| {
-        let src = Path::new(DEBIAN_EXAMPLES).join(format!("{name}.c"));
-        if !src.is_file() {
-            return Err(format!("{} missing: apt-get install libfuse3-dev", src.display()));
-        }
-        let out = dir.join(name);
-        // As Debian's examples/Makefile builds them (-Wall, pkg-config); the threaded ones
-        // need -lpthread with glibc < 2.34 only, harmless here.
-        let mut cmd = Command::new("gcc");
-        cmd.arg("-Wall").arg(&src).arg("-o").arg(&out).args(&flags).arg("-lpthread");
-        run_ok(&mut cmd, BUILD_T)?;
-        Ok(out)
-    });
-    names.into_iter().zip(results).collect()
+    cbuild::exe(built(flavour), flavour, example)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Recording outcomes
-
-/// What one check came to; ours must come to the same as Debian's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    /// A system call failed with this errno.
-    Errno(i32),
-    /// Calls succeeded but the results were wrong.
-    Wrong,
-    /// No answer within OP_T.
-    Hung,
-    /// The daemon never mounted (it exited first, or took too long).
-    NoMount,
-    /// After `fusermount3 -u` the daemon ended with this status (not exit 0).
-    Exit(String),
-}
-
-#[derive(Clone, Debug)]
-struct Record {
-    check: &'static str,
-    outcome: Outcome,
-    detail: String,
-}
-
-struct Fail(Outcome, String);
-
-impl From<std::io::Error> for Fail {
-    fn from(e: std::io::Error) -> Fail {
-        match e.raw_os_error() {
-            Some(n) => Fail(Outcome::Errno(n), e.to_string()),
-            None => Fail(Outcome::Wrong, e.to_string()),
-        }
-    }
-}
-
-type Check = Result<(), Fail>;
-
-fn wrong(msg: String) -> Fail {
-    Fail(Outcome::Wrong, msg)
-}
-
-fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Check {
-    if got == want { Ok(()) } else { Err(wrong(format!("{what}: got {got:?}, want {want:?}"))) }
-}
-
-/// Collects the records of one run; after a hang the rest are not attempted.
-struct Recorder {
-    records: Vec<Record>,
-    hung: bool,
-}
-
-impl Recorder {
-    fn check(&mut self, name: &'static str, f: impl FnOnce() -> Check + Send + 'static) {
-        if self.hung {
-            self.records.push(Record {
-                check: name,
-                outcome: Outcome::Hung,
-                detail: "not run: an earlier check hung".into(),
-            });
-            return;
-        }
-        let (outcome, detail) = match with_timeout(name, OP_T, f) {
-            Ok(Ok(())) => (Outcome::Ok, String::new()),
-            Ok(Err(Fail(o, d))) => (o, d),
-            Err(e) => {
-                self.hung = true;
-                (Outcome::Hung, e)
-            }
-        };
-        self.records.push(Record { check: name, outcome, detail });
-    }
-}
-
-fn table(records: &[Record]) -> String {
-    records.iter().map(|r| format!("  {:<18} {:?} {}\n", r.check, r.outcome, r.detail)).collect()
-}
 
 /// notify_inval_inode and notify_inval_entry assert that every notification returns 0, from a
 /// thread that runs once a second until the process exits. If it wakes between the unmount
@@ -239,7 +96,7 @@ fn scenario(
             return (vec![rec], e);
         }
     };
-    let mut r = Recorder { records: vec![], hung: false };
+    let mut r = Recorder::new(OP_T);
     r.records.push(Record { check: "mount", outcome: Outcome::Ok, detail: String::new() });
     body(&mut r);
     // Alive and mounted right up to `fusermount3 -u`? (See EXIT_RACE.)

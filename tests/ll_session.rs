@@ -12,9 +12,12 @@
 
 mod common;
 
+use common::cbuild::{DEBIAN_EXAMPLES, Pc, STRICT, built_once, fuse3_flags, gcc};
 use common::mount::{Daemon, Lib, MountGuard, UnmountOnDrop, check_maps, force_unmount};
 use common::mount::{fuse_mount_type, with_timeout};
-use common::{parallel_map, repo_root, run, run_ok, scratch_dir, target_profile_dir};
+use common::{
+    parallel_map, repo_root, run, run_ok, scratch_dir, target_profile_dir, wait_for_file,
+};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -22,7 +25,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const BUILD_T: Duration = Duration::from_secs(180);
 const MOUNT_T: Duration = Duration::from_secs(20);
 /// Per file operation or process run; a broken mount hangs instead of failing.
 const OP_T: Duration = Duration::from_secs(30);
@@ -46,18 +48,6 @@ struct Built {
     openchan: PathBuf,
 }
 
-fn pkg_config(pc_dir: Option<&Path>) -> Result<Vec<String>, String> {
-    let mut cmd = Command::new("pkg-config");
-    cmd.args(["--cflags", "--libs", "fuse3"]);
-    match pc_dir {
-        Some(d) => cmd.env("PKG_CONFIG_PATH", d),
-        None => cmd.env_remove("PKG_CONFIG_PATH"),
-    };
-    let ran = run_ok(&mut cmd, BUILD_T)
-        .map_err(|e| format!("{e}\n(Debian's fuse3.pc comes with libfuse3-dev)"))?;
-    Ok(ran.stdout.split_whitespace().map(str::to_string).collect())
-}
-
 fn build_all() -> Result<Built, String> {
     let dir = scratch_dir("ll_session-build");
     let ours = target_profile_dir();
@@ -67,15 +57,14 @@ fn build_all() -> Result<Built, String> {
             ours.display()
         ));
     }
-    let deb = pkg_config(None)?;
-    let our = pkg_config(Some(&ours))?;
+    let deb = fuse3_flags(Pc::Debian)?;
+    let our = fuse3_flags(Pc::Ours)?;
     let c = repo_root().join("tests/c");
-    let hello = PathBuf::from("/usr/share/doc/libfuse3-dev/examples/hello_ll.c");
+    let hello = Path::new(DEBIAN_EXAMPLES).join("hello_ll.c");
     if !hello.is_file() {
         return Err(format!("{} missing: apt-get install libfuse3-dev", hello.display()));
     }
-    let strict: Vec<String> =
-        ["-Wall", "-Wextra", "-Werror"].iter().map(|s| s.to_string()).collect();
+    let strict: Vec<String> = STRICT.iter().map(|s| s.to_string()).collect();
     // (source, output, flags before the source, flags after it)
     let plan: Vec<(PathBuf, PathBuf, Vec<String>, Vec<String>)> = vec![
         (c.join("ll_misbehave.c"), dir.join("ll_misbehave"), strict.clone(), {
@@ -99,11 +88,7 @@ fn build_all() -> Result<Built, String> {
         (hello, dir.join("hello_ll"), vec!["-Wall".into()], deb.clone()),
         (c.join("openchan.c"), dir.join("openchan"), strict.clone(), deb),
     ];
-    let results = parallel_map(&plan, |(src, out, pre, post)| {
-        let mut cmd = Command::new("gcc");
-        cmd.args(pre).arg(src).arg("-o").arg(out).args(post);
-        run_ok(&mut cmd, BUILD_T).map(|_| out.clone())
-    });
+    let results = parallel_map(&plan, |(src, out, pre, post)| gcc(pre, src, out, post));
     let mut it = results.into_iter();
     let mut next = || it.next().expect("one result per plan entry");
     Ok(Built {
@@ -118,10 +103,7 @@ fn build_all() -> Result<Built, String> {
 
 fn built() -> &'static Built {
     static B: OnceLock<Result<Built, String>> = OnceLock::new();
-    match B.get_or_init(build_all) {
-        Ok(b) => b,
-        Err(e) => panic!("building the test programs failed:\n{e}"),
-    }
+    built_once(&B, "the test programs", build_all)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,17 +170,6 @@ fn mount_daemon(prog: &Path, args: &[&str], mp: &Path, lib: Lib) -> MountGuard {
     let mut cmd = Command::new(prog);
     cmd.args(args).arg(mp);
     MountGuard::start(&mut cmd, mp, lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn wait_for_file(p: &Path, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if p.exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, build_c, built_once};
 use common::mount::{Daemon, Lib, MountGuard, UnmountOnDrop, fuse_mount_type, with_timeout};
 use common::{run, run_ok, scratch_dir, target_profile_dir};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -23,7 +24,6 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-const BUILD_T: Duration = Duration::from_secs(120);
 const MOUNT_T: Duration = Duration::from_secs(20);
 const OP_T: Duration = Duration::from_secs(15);
 const EXIT_T: Duration = Duration::from_secs(20);
@@ -44,28 +44,13 @@ fn serial() -> MutexGuard<'static, ()> {
 /// unprivileged user can reach.
 fn hello_ll() -> &'static Path {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let r = BIN.get_or_init(|| {
+    let bin: &PathBuf = built_once(&BIN, "Debian's hello_ll", || {
         let src = Path::new("/usr/share/doc/libfuse3-dev/examples/hello_ll.c");
         if !src.is_file() {
             return Err(format!("{} missing: apt-get install libfuse3-dev", src.display()));
         }
         let dir = scratch_dir("mounting-build");
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env_remove("PKG_CONFIG_PATH"),
-            BUILD_T,
-        )?;
-        let out = dir.join("hello_ll");
-        run_ok(
-            Command::new("gcc")
-                .arg("-Wall")
-                .arg(src)
-                .arg("-o")
-                .arg(&out)
-                .args(flags.stdout.split_whitespace()),
-            BUILD_T,
-        )?;
+        let out = build_c(Pc::Debian, &["-Wall"], src, &dir.join("hello_ll"))?;
         // The user runs it: make the directory chain readable (scratch dirs follow umask).
         for d in out.ancestors().skip(1) {
             if d == Path::new("/") {
@@ -82,10 +67,7 @@ fn hello_ll() -> &'static Path {
         }
         Ok(out)
     });
-    match r {
-        Ok(p) => p,
-        Err(e) => panic!("building Debian's hello_ll failed:\n{e}"),
-    }
+    bin
 }
 
 /// `ferrofuse-test`'s uid and gid, creating the user if needed.
@@ -730,30 +712,11 @@ fn fault_kernel_refuses_blkdev() {
 /// tests/c/early_daemon.c built against our headers (it uses <fuse_daemonize.h>, 3.19 API).
 fn early_daemon() -> &'static Path {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let r = BIN.get_or_init(|| {
-        let lib = common::target_profile_dir();
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env("PKG_CONFIG_PATH", &lib),
-            BUILD_T,
-        )?;
+    let bin: &PathBuf = built_once(&BIN, "tests/c/early_daemon.c", || {
         let out = scratch_dir("mounting-early").join("early_daemon");
-        run_ok(
-            Command::new("gcc")
-                .args(["-Wall", "-Wextra", "-Werror"])
-                .arg(common::repo_root().join("tests/c/early_daemon.c"))
-                .arg("-o")
-                .arg(&out)
-                .args(flags.stdout.split_whitespace()),
-            BUILD_T,
-        )?;
-        Ok(out)
+        build_c(Pc::Ours, &STRICT, &common::repo_root().join("tests/c/early_daemon.c"), &out)
     });
-    match r {
-        Ok(p) => p,
-        Err(e) => panic!("building tests/c/early_daemon.c failed:\n{e}"),
-    }
+    bin
 }
 
 /// Started in the background, the launching process exits 0 only once the mount is usable:

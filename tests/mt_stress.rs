@@ -8,8 +8,9 @@
 
 mod common;
 
+use common::cbuild::{Pc, build_c};
 use common::mount::{Lib, MountGuard};
-use common::{run_ok, scratch_dir};
+use common::scratch_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -24,25 +25,8 @@ fn seconds() -> u64 {
 fn build(example: &str) -> PathBuf {
     let src = PathBuf::from(format!("/usr/share/doc/libfuse3-dev/examples/{example}.c"));
     assert!(src.is_file(), "{} missing: apt-get install libfuse3-dev", src.display());
-    let flags = run_ok(
-        Command::new("pkg-config")
-            .args(["--cflags", "--libs", "fuse3"])
-            .env_remove("PKG_CONFIG_PATH"),
-        Duration::from_secs(60),
-    )
-    .unwrap();
     let out = scratch_dir(&format!("mt_stress-build-{example}")).join(example);
-    run_ok(
-        Command::new("gcc")
-            .arg("-Wall")
-            .arg(&src)
-            .arg("-o")
-            .arg(&out)
-            .args(flags.stdout.split_whitespace()),
-        Duration::from_secs(120),
-    )
-    .unwrap();
-    out
+    build_c(Pc::Debian, &["-Wall"], &src, &out).unwrap()
 }
 
 fn passthrough_ll() -> &'static Path {

@@ -14,8 +14,9 @@
 
 mod common;
 
+use common::cbuild::{Pc, STRICT, build_c};
 use common::mount::{Lib, MountGuard, with_timeout};
-use common::{repo_root, run, run_ok, scratch_dir, target_profile_dir};
+use common::{libfuse_318_build, repo_root, run, run_ok, scratch_dir};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -27,26 +28,8 @@ use std::time::Duration;
 fn mirror_pt() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let lib = target_profile_dir();
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env("PKG_CONFIG_PATH", &lib),
-            Duration::from_secs(60),
-        )
-        .unwrap();
         let out = scratch_dir("passthrough-build").join("mirror_pt");
-        run_ok(
-            Command::new("gcc")
-                .args(["-Wall", "-Wextra", "-Werror"])
-                .arg(repo_root().join("c-examples/mirror_pt.c"))
-                .arg("-o")
-                .arg(&out)
-                .args(flags.stdout.split_whitespace()),
-            Duration::from_secs(120),
-        )
-        .unwrap();
-        out
+        build_c(Pc::Ours, &STRICT, &repo_root().join("c-examples/mirror_pt.c"), &out).unwrap()
     })
 }
 
@@ -174,21 +157,6 @@ fn passthrough_io(name: &str, extra: &[&str]) -> u64 {
 const MOUNT_T: Duration = Duration::from_secs(20);
 const IO_T: Duration = Duration::from_secs(60);
 const USER: &str = "ferrofuse-test";
-
-/// libfuse 3.18.3's meson build directory (scripts/conformance/lib.sh builds it once, cached).
-fn libfuse_318_build() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let script = "conf_name=passthrough-test; . scripts/conformance/lib.sh; \
-                      conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
-        let r = run_ok(
-            Command::new("bash").arg("-c").arg(script).current_dir(repo_root()),
-            Duration::from_secs(1300),
-        )
-        .unwrap_or_else(|e| panic!("building libfuse 3.18.3: {e}"));
-        PathBuf::from(r.stdout.trim())
-    })
-}
 
 /// mirror_pt built against libfuse 3.18.3's headers with a RUNPATH to its library: without
 /// LD_LIBRARY_PATH ([`Lib::System`]) it runs on 3.18.3, with ours ([`Lib::Ours`]) on ours.

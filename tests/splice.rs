@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::cbuild::{Pc, build_c};
 use common::mount::{Lib, MountGuard, UnmountOnDrop};
 use common::{repo_root, run_ok, scratch_dir};
 use std::path::{Path, PathBuf};
@@ -50,29 +51,14 @@ fn binaries() -> &'static [(PathBuf, &'static str); 2] {
     static BINS: OnceLock<[(PathBuf, &'static str); 2]> = OnceLock::new();
     BINS.get_or_init(|| {
         let dir = scratch_dir("splice-build");
-        let build = |out: &Path, pkg_path: Option<PathBuf>| {
-            let mut pc = Command::new("pkg-config");
-            pc.args(["--cflags", "--libs", "fuse3"]);
-            match &pkg_path {
-                Some(p) => pc.env("PKG_CONFIG_PATH", p),
-                None => pc.env_remove("PKG_CONFIG_PATH"),
-            };
-            let flags = run_ok(&mut pc, Duration::from_secs(60)).unwrap();
-            run_ok(
-                Command::new("gcc")
-                    .args(["-Wall", "-Wextra", "-Werror", "-O2"])
-                    .arg(repo_root().join("tests/c/splice_ll.c"))
-                    .arg("-o")
-                    .arg(out)
-                    .args(flags.stdout.split_whitespace()),
-                Duration::from_secs(120),
-            )
-            .unwrap();
+        let src = repo_root().join("tests/c/splice_ll.c");
+        let build = |out: &Path, pc: Pc| {
+            build_c(pc, &["-Wall", "-Wextra", "-Werror", "-O2"], &src, out).unwrap();
         };
         let debian = dir.join("splice_ll-debian");
         let ours = dir.join("splice_ll-ours");
-        build(&debian, None);
-        build(&ours, Some(common::target_profile_dir()));
+        build(&debian, Pc::Debian);
+        build(&ours, Pc::Ours);
         [(debian, "Debian's headers"), (ours, "our headers")]
     })
 }

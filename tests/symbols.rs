@@ -2,17 +2,25 @@
 //!
 //! Ours: `target/<profile>/libfuse3.so.3` (SONAME libfuse3.so.3, for programs built against
 //! libfuse <= 3.16) and `libfuse3.so.4` (SONAME libfuse3.so.4, for 3.17+). References:
-//! Debian 12's `/usr/lib/x86_64-linux-gnu/libfuse3.so.3` (libfuse 3.14.0, read with `objdump`)
-//! and libfuse 3.18.3's sources (its `lib/fuse_versionscript` and the symbol aliases in `lib/*.c`,
-//! from the tree `tests/fetch-reference.sh` fetches), plus `tests/abi/symbols-3.19.txt` for what
-//! came after 3.18.3.
+//! Debian 12's `/usr/lib/x86_64-linux-gnu/libfuse3.so.3` (libfuse 3.14.0, read with `objdump`),
+//! libfuse 3.18.3 built from the tree `tests/fetch-reference.sh` fetches (its library, and its
+//! `lib/fuse_versionscript` and the symbol aliases in `lib/*.c`), plus
+//! `tests/abi/symbols-3.19.txt` for what came after 3.18.3.
+//!
+//! Each image is compared name by name with the libfuse its programs were built against: a name
+//! Debian's 3.14 exports has exactly 3.14's versions in our `.so.3`, each default or not as
+//! there (`fuse_new@@FUSE_3.1`), and a name 3.18.3 exports has exactly 3.18.3's in our `.so.4`
+//! (`fuse_new@FUSE_3.1`, `fuse_session_custom_io@@FUSE_3.17`); aliases share their function's
+//! address as in libfuse. Only the CUSE calls may be missing.
 //!
 //! `tests/abi/symbols-missing.txt` names the functions not implemented yet. It may only shrink:
 //! a listed name that is now fully exported fails the test. `FERROFUSE_BLESS=1` rewrites it.
 
 mod common;
 
-use common::{libfuse_318_tree, read_list, repo_root, run_ok, target_profile_dir};
+use common::{
+    libfuse_318_build, libfuse_318_tree, read_list, repo_root, run_ok, target_profile_dir,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -73,6 +81,9 @@ struct Export {
     version: Option<String>,
     /// Shown in parentheses: a non-default version.
     hidden: bool,
+    /// The symbol's value (its address), and whether it is absolute (`*ABS*`).
+    value: u64,
+    absolute: bool,
 }
 
 impl Export {
@@ -120,7 +131,14 @@ fn exports(lib: &Path) -> Vec<Export> {
             Some(v) => (Some(v.to_string()), false),
             None => (None, false),
         };
-        out.push(Export { name: name.to_string(), version, hidden });
+        let value = u64::from_str_radix(&left[..16], 16).expect("checked hex digits");
+        out.push(Export {
+            name: name.to_string(),
+            version,
+            hidden,
+            value,
+            absolute: section == "*ABS*",
+        });
     }
     out.sort();
     out
@@ -191,6 +209,13 @@ fn debian_lib() -> PathBuf {
     p
 }
 
+/// libfuse 3.18.3's library (SONAME libfuse3.so.4), built once from the reference tree.
+fn libfuse_318_lib() -> PathBuf {
+    let lib = libfuse_318_build().join("lib/libfuse3.so.3.18.3");
+    assert!(lib.exists(), "{} is missing after building libfuse 3.18.3", lib.display());
+    lib
+}
+
 /// What libfuse 3.18.3's sources say, plus our list of later additions.
 struct Reference {
     /// node -> parent node, from the versionscript and symbols-3.19.txt.
@@ -201,6 +226,11 @@ struct Reference {
     required: BTreeSet<Pair>,
     /// Pairs with their 3.18.3 default status, to settle Debian's older status.
     status_318: BTreeMap<(String, String), bool>,
+    /// Debian's exports by name, with 3.14's default status: what `libfuse3.so.3` must have
+    /// for those names instead of `required`'s.
+    debian: BTreeMap<String, BTreeSet<Pair>>,
+    /// The entries of tests/abi/symbols-3.19.txt.
+    later: BTreeSet<Pair>,
 }
 
 fn parse_versionscript(text: &str) -> Vec<(String, Vec<String>, Option<String>)> {
@@ -268,6 +298,8 @@ impl Reference {
         let mut allowed = BTreeSet::new();
         let mut required = BTreeSet::new();
         let mut status_318 = BTreeMap::new();
+        let mut later = BTreeSet::new();
+        let mut debian_pairs: BTreeMap<String, BTreeSet<Pair>> = BTreeMap::new();
         let alias_names: BTreeSet<&str> = aliases.iter().map(|(_, p)| p.name.as_str()).collect();
         let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
         for (node, names, parent) in &nodes {
@@ -308,6 +340,7 @@ impl Reference {
                 panic!("{}:{line}: expected NAME@@NODE or NAME@NODE", extras_path.display())
             });
             allowed.insert(p.key());
+            later.insert(p.clone());
             match rest.as_str() {
                 "" => {}
                 "required" => {
@@ -320,13 +353,27 @@ impl Reference {
         // two disagree: 3.17 demoted some old entry points to non-default aliases).
         for e in debian {
             let Some(mut p) = e.pair() else { continue };
+            debian_pairs.entry(p.name.clone()).or_default().insert(p.clone());
             allowed.insert(p.key());
             if let Some(&d) = status_318.get(&p.key()) {
                 p.default = d;
             }
             required.insert(p);
         }
-        Reference { parents, allowed, required, status_318 }
+        Reference { parents, allowed, required, status_318, debian: debian_pairs, later }
+    }
+
+    /// What one of our libraries must export: 3.18.3's arrangement for `libfuse3.so.4`; for
+    /// `libfuse3.so.3` the same, except that every name Debian's 3.14 has carries 3.14's
+    /// versions.
+    fn required_for(&self, file: &str) -> BTreeSet<Pair> {
+        if file != "libfuse3.so.3" {
+            return self.required.clone();
+        }
+        let mut out: BTreeSet<Pair> =
+            self.required.iter().filter(|p| !self.debian.contains_key(&p.name)).cloned().collect();
+        out.extend(self.debian.values().flatten().cloned());
+        out
     }
 }
 
@@ -395,16 +442,137 @@ fn exports_are_versioned_libfuse_api() {
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
 
+/// A library's versioned exports by name.
+fn by_name(exports: &[Export]) -> BTreeMap<String, BTreeSet<Pair>> {
+    let mut out: BTreeMap<String, BTreeSet<Pair>> = BTreeMap::new();
+    for p in exports.iter().filter_map(Export::pair) {
+        out.entry(p.name.clone()).or_default().insert(p);
+    }
+    out
+}
+
+fn show_pairs<'a>(pairs: impl IntoIterator<Item = &'a Pair>) -> String {
+    let v: Vec<String> = pairs.into_iter().map(Pair::to_string).collect();
+    if v.is_empty() { "nothing".to_string() } else { v.join(", ") }
+}
+
+/// Libfuse's calls this kernel cannot serve (no CUSE): the only names ours may lack.
+fn may_be_missing(name: &str) -> bool {
+    matches!(
+        name,
+        "cuse_lowlevel_main"
+            | "cuse_lowlevel_new"
+            | "cuse_lowlevel_setup"
+            | "cuse_lowlevel_teardown"
+    )
+}
+
+/// Ours against the libfuse build its programs were linked with, name by name: every name that
+/// build exports has exactly its versions in ours, each default or not as there (beyond them
+/// only the later additions of tests/abi/symbols-3.19.txt), and symbols that share an address
+/// there (an alias and its implementation, `fuse_new@@FUSE_3.1` and `fuse_new_31`) share one
+/// in ours. Returns the differences.
+fn compare_with_libfuse(ours_lib: &Path, libfuse: &Path, later: &BTreeSet<Pair>) -> Vec<String> {
+    let file = ours_lib.file_name().unwrap().to_string_lossy().into_owned();
+    let theirs = exports(libfuse);
+    let ours = exports(ours_lib);
+    let ours_by_name = by_name(&ours);
+    let mut problems = Vec::new();
+    for (name, want) in by_name(&theirs) {
+        let got = ours_by_name.get(&name).cloned().unwrap_or_default();
+        if got.is_empty() && may_be_missing(&name) {
+            continue;
+        }
+        let unexpected: Vec<&Pair> =
+            got.iter().filter(|p| !want.contains(p) && !later.contains(p)).collect();
+        if want.is_subset(&got) && unexpected.is_empty() {
+            continue;
+        }
+        problems.push(format!(
+            "{file}: {name}: exports {}, where {} exports {}{}",
+            show_pairs(&got),
+            libfuse.display(),
+            show_pairs(&want),
+            if unexpected.is_empty() {
+                String::new()
+            } else {
+                format!(" (not there: {})", show_pairs(unexpected))
+            }
+        ));
+    }
+
+    let value_of: BTreeMap<Pair, (u64, bool)> =
+        ours.iter().filter_map(|e| Some((e.pair()?, (e.value, e.absolute)))).collect();
+    let mut groups: BTreeMap<u64, Vec<Pair>> = BTreeMap::new();
+    for e in theirs.iter().filter(|e| !e.absolute) {
+        if let Some(p) = e.pair() {
+            groups.entry(e.value).or_default().push(p);
+        }
+    }
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let found: Vec<(&Pair, (u64, bool))> =
+            group.iter().filter_map(|p| Some((p, *value_of.get(p)?))).collect();
+        let split = found.windows(2).any(|w| w[0].1 != w[1].1);
+        if split || found.iter().any(|(_, (v, abs))| *abs || *v == 0) {
+            let shown: Vec<String> = found
+                .iter()
+                .map(|(p, (v, abs))| {
+                    format!("{p} = {v:#x}{}", if *abs { " (absolute)" } else { "" })
+                })
+                .collect();
+            problems.push(format!(
+                "{file}: {} share one address in {}; ours: {}",
+                show_pairs(group.iter()),
+                libfuse.display(),
+                shown.join(", ")
+            ));
+        }
+    }
+    problems
+}
+
+fn assert_matches_libfuse(ours_lib: &Path, libfuse: &Path) {
+    let reference = Reference::load(&exports(&debian_lib()));
+    let problems = compare_with_libfuse(ours_lib, libfuse, &reference.later);
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
 #[test]
-fn both_sonames_export_the_same() {
+fn so3_exports_debian_314s_versions() {
+    assert_matches_libfuse(&our_libs()[0], &debian_lib());
+}
+
+#[test]
+fn so4_exports_libfuse_3183s_versions() {
+    assert_matches_libfuse(&our_libs()[1], &libfuse_318_lib());
+}
+
+/// The two images export the same, except for the names whose versions libfuse itself changed
+/// between 3.14 and 3.18.3 (`fuse_new`, `fuse_session_custom_io`).
+#[test]
+fn both_sonames_differ_only_where_libfuse_does() {
     let libs = our_libs();
-    let a = exports(&libs[0]);
-    let b = exports(&libs[1]);
-    let only_a: Vec<String> = a.iter().filter(|e| !b.contains(e)).map(Export::show).collect();
-    let only_b: Vec<String> = b.iter().filter(|e| !a.contains(e)).map(Export::show).collect();
+    let (so3, so4) = (by_name(&exports(&libs[0])), by_name(&exports(&libs[1])));
+    let (old, new) = (by_name(&exports(&debian_lib())), by_name(&exports(&libfuse_318_lib())));
+    let changed: BTreeSet<&String> =
+        old.iter().filter(|(n, p)| new.get(*n).is_some_and(|q| q != *p)).map(|(n, _)| n).collect();
+    assert!(!changed.is_empty(), "libfuse 3.14 and 3.18.3 should differ in some names' versions");
+    let empty = BTreeSet::new();
+    let mut problems = Vec::new();
+    for name in so3.keys().chain(so4.keys()).collect::<BTreeSet<_>>() {
+        let (a, b) = (so3.get(name).unwrap_or(&empty), so4.get(name).unwrap_or(&empty));
+        if a != b && !changed.contains(name) {
+            problems.push(format!(
+                "{name}: libfuse3.so.3 exports {}, libfuse3.so.4 {}",
+                show_pairs(a),
+                show_pairs(b)
+            ));
+        }
+    }
     assert!(
-        only_a.is_empty() && only_b.is_empty(),
-        "the two libraries should export the same symbols.\nonly in libfuse3.so.3: {only_a:?}\nonly in libfuse3.so.4: {only_b:?}"
+        problems.is_empty(),
+        "the two libraries should differ only in {changed:?} (as libfuse 3.14 and 3.18.3 do):\n{}",
+        problems.join("\n")
     );
 }
 
@@ -424,13 +592,15 @@ fn exports_cover_debian_and_libfuse_318() {
         let file = lib.file_name().unwrap().to_string_lossy().into_owned();
         let ours: BTreeMap<(String, String), bool> =
             exports(&lib).iter().filter_map(Export::pair).map(|p| (p.key(), p.default)).collect();
-        for want in &reference.required {
+        for want in &reference.required_for(&file) {
             match ours.get(&want.key()) {
                 Some(&d) if d == want.default => {}
                 Some(_) => wrong_status.push(format!(
                     "{file}: exports {} where {want} is expected{}",
                     Pair { default: !want.default, ..want.clone() },
-                    if reference.status_318.contains_key(&want.key()) {
+                    if file == "libfuse3.so.3" && reference.debian.contains_key(&want.name) {
+                        " (as Debian's 3.14.0 has it)"
+                    } else if reference.status_318.contains_key(&want.key()) {
                         " (as libfuse 3.18.3 has it)"
                     } else {
                         " (as Debian's 3.14.0 has it)"

@@ -8,18 +8,17 @@
 
 mod common;
 
+use common::cbuild::{DEBIAN_EXAMPLES, Pc, build_c, gcc};
 use common::mount::{Lib, MountGuard, with_timeout};
-use common::{run, run_ok, scratch_dir};
+use common::{run, scratch_dir};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-const BUILD_T: Duration = Duration::from_secs(180);
 /// Valgrind starts slowly, and the first requests run at its pace.
 const MOUNT_T: Duration = Duration::from_secs(90);
 const OP_T: Duration = Duration::from_secs(60);
-const EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
 
 fn have_valgrind() -> bool {
     let ok = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
@@ -32,20 +31,10 @@ fn have_valgrind() -> bool {
 /// Build `src` with Debian's fuse3 flags (or none) into `dir`.
 fn build(src: &Path, dir: &Path, fuse: bool) -> PathBuf {
     let out = dir.join(src.file_stem().expect("a file name"));
-    let mut cmd = Command::new("gcc");
-    cmd.args(["-Wall", "-g", "-O0"]).arg(src).arg("-o").arg(&out);
-    if fuse {
-        let flags = run_ok(
-            Command::new("pkg-config")
-                .args(["--cflags", "--libs", "fuse3"])
-                .env_remove("PKG_CONFIG_PATH"),
-            BUILD_T,
-        )
-        .expect("pkg-config fuse3 (libfuse3-dev)");
-        cmd.args(flags.stdout.split_whitespace());
-    }
-    run_ok(&mut cmd, BUILD_T).unwrap_or_else(|e| panic!("building {}: {e}", src.display()));
-    out
+    let pre = ["-Wall", "-g", "-O0"];
+    let built =
+        if fuse { build_c(Pc::Debian, &pre, src, &out) } else { gcc(pre, src, &out, [""; 0]) };
+    built.unwrap_or_else(|e| panic!("building {}: {e}", src.display()))
 }
 
 /// What memcheck's log says: (errors, definitely lost bytes).
@@ -113,7 +102,7 @@ fn session_under_valgrind(
     work: impl FnOnce(PathBuf) -> Result<(), String> + Send + 'static,
 ) {
     let dir = scratch_dir(&format!("valgrind-{example}"));
-    let prog = build(&Path::new(EXAMPLES).join(format!("{example}.c")), &dir, true);
+    let prog = build(&Path::new(DEBIAN_EXAMPLES).join(format!("{example}.c")), &dir, true);
     run_under_valgrind(example, &dir, &prog, extra, work)
 }
 
@@ -237,20 +226,8 @@ fn notes_ll_built_on_our_headers_is_memcheck_clean() {
     }
     let dir = scratch_dir("valgrind-notes_ll");
     let prog = dir.join("notes_ll");
-    let flags = run_ok(
-        Command::new("pkg-config")
-            .args(["--cflags", "--libs", "fuse3"])
-            .env("PKG_CONFIG_PATH", common::target_profile_dir()),
-        BUILD_T,
-    )
-    .unwrap();
-    let mut cc = Command::new("gcc");
-    cc.args(["-Wall", "-Wextra", "-Werror", "-g", "-O0"])
-        .arg(common::repo_root().join("c-examples/notes_ll.c"))
-        .arg("-o")
-        .arg(&prog)
-        .args(flags.stdout.split_whitespace());
-    run_ok(&mut cc, BUILD_T).unwrap();
+    let src = common::repo_root().join("c-examples/notes_ll.c");
+    build_c(Pc::Ours, &["-Wall", "-Wextra", "-Werror", "-g", "-O0"], &src, &prog).unwrap();
     run_under_valgrind("notes_ll", &dir, &prog, &[], |mp| {
         fs::write(mp.join("a"), b"hello\n").map_err(|e| io("write", e))?;
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();

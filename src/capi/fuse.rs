@@ -981,7 +981,8 @@ unsafe fn wants_help(args: *mut fuse_args) -> bool {
     }
 }
 
-/// `fuse_new@@FUSE_3.1` (pre-3.17 programs): no version information.
+/// `fuse_new@@FUSE_3.1` in `libfuse3.so.3` (pre-3.17 programs), `fuse_new@FUSE_3.1` in
+/// `libfuse3.so.4` (3.17+ headers call `_fuse_new_31`): no version information.
 ///
 /// # Safety
 /// As for `_fuse_new_31`.
@@ -997,7 +998,8 @@ pub unsafe extern "C" fn fuse_new_31(
         unsafe { new_fuse(args, op, op_size, (0, 0, 0), user_data) }
     })
 }
-crate::symver!(fuse_new_31, "FUSE_3.1", "fuse_new@FUSE_3.1");
+crate::symver!(fuse_new_31, "FUSE_3.1");
+crate::image_symver!(fuse_new_31, so3 = "fuse_new@@FUSE_3.1", so4 = "fuse_new@FUSE_3.1");
 
 /// `fuse_new@FUSE_3.0`: handles `-h`/`--help` itself, as 3.0 did.
 ///
@@ -1125,15 +1127,8 @@ crate::symver!(fuse_get_session, "FUSE_3.0");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_loop(f: *mut fuse) -> c_int {
     crate::ffi_guard!(-1, {
-        // SAFETY: the caller's contract.
-        let Some(fr) = (unsafe { fuse_ref(f) }) else { return -1 };
-        if start_cleanup(&fr.inner) != 0 {
-            return -1;
-        }
-        // SAFETY: our session.
-        let res = unsafe { super::ll_session::fuse_session_loop(fr.se) };
-        stop_cleanup(&fr.inner);
-        res
+        // SAFETY: the caller's contract; our session.
+        unsafe { serve(f, |se| super::ll_session::fuse_session_loop(se)) }
     })
 }
 crate::symver!(fuse_loop, "FUSE_3.0");
@@ -1145,15 +1140,8 @@ crate::symver!(fuse_loop, "FUSE_3.0");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_loop_mt_312(f: *mut fuse, config: *mut fuse_loop_config) -> c_int {
     crate::ffi_guard!(-1, {
-        // SAFETY: the caller's contract.
-        let Some(fr) = (unsafe { fuse_ref(f) }) else { return -1 };
-        if start_cleanup(&fr.inner) != 0 {
-            return -1;
-        }
-        // SAFETY: our session and the caller's configuration.
-        let res = unsafe { super::ll_session::loop_mt_312(fr.se, config) };
-        stop_cleanup(&fr.inner);
-        res
+        // SAFETY: the caller's contract; our session and the caller's configuration.
+        unsafe { serve(f, |se| super::ll_session::loop_mt_312(se, config)) }
     })
 }
 crate::symver!(fuse_loop_mt_312, "FUSE_3.12", "fuse_loop_mt@@FUSE_3.12");
@@ -1165,15 +1153,8 @@ crate::symver!(fuse_loop_mt_312, "FUSE_3.12", "fuse_loop_mt@@FUSE_3.12");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_loop_mt_32(f: *mut fuse, config: *mut fuse_loop_config_v1) -> c_int {
     crate::ffi_guard!(-1, {
-        // SAFETY: the caller's contract.
-        let Some(fr) = (unsafe { fuse_ref(f) }) else { return -1 };
-        if start_cleanup(&fr.inner) != 0 {
-            return -1;
-        }
-        // SAFETY: our session and the caller's configuration.
-        let res = unsafe { super::ll_session::loop_mt_32(fr.se, config.cast()) };
-        stop_cleanup(&fr.inner);
-        res
+        // SAFETY: the caller's contract; our session and the caller's configuration.
+        unsafe { serve(f, |se| super::ll_session::loop_mt_32(se, config.cast())) }
     })
 }
 crate::symver!(fuse_loop_mt_32, "FUSE_3.12", "fuse_loop_mt@FUSE_3.2");
@@ -1185,18 +1166,27 @@ crate::symver!(fuse_loop_mt_32, "FUSE_3.12", "fuse_loop_mt@FUSE_3.2");
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_loop_mt_31(f: *mut fuse, clone_fd: c_int) -> c_int {
     crate::ffi_guard!(-1, {
-        // SAFETY: the caller's contract.
-        let Some(fr) = (unsafe { fuse_ref(f) }) else { return -1 };
-        if start_cleanup(&fr.inner) != 0 {
-            return -1;
-        }
-        // SAFETY: our session.
-        let res = unsafe { super::ll_session::loop_mt_31(fr.se, clone_fd) };
-        stop_cleanup(&fr.inner);
-        res
+        // SAFETY: the caller's contract; our session.
+        unsafe { serve(f, |se| super::ll_session::loop_mt_31(se, clone_fd)) }
     })
 }
 crate::symver!(fuse_loop_mt_31, "FUSE_3.2", "fuse_loop_mt@FUSE_3.0");
+
+/// What every `fuse_loop*` does around its session loop `run`: start the cleanup thread
+/// (`remember=`), run, stop it. -1 for a NULL `f` or a cleanup thread that cannot start.
+///
+/// # Safety
+/// `f` is NULL or a live, mounted `struct fuse`.
+unsafe fn serve(f: *mut fuse, run: impl FnOnce(*mut fuse_session) -> c_int) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(fr) = (unsafe { fuse_ref(f) }) else { return -1 };
+    if start_cleanup(&fr.inner) != 0 {
+        return -1;
+    }
+    let res = run(fr.se);
+    stop_cleanup(&fr.inner);
+    res
+}
 
 fn start_cleanup(inner: &Arc<Inner>) -> c_int {
     let remember = inner.conf.read().remember;

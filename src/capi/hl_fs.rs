@@ -81,813 +81,120 @@ fn trace(fs: &FuseFs, what: &str, path: *const c_char) {
     }
 }
 
-/// Runs the filesystem's `getattr`.
+/// Defines the `fuse_fs_*` calls that only run one operation, one entry each:
+/// `"NODE" export = op(first: T, more: U...) [-> R] [, else 0];`. Each runs `op` with its
+/// arguments (after the `-d` line naming `op` and the first one) and answers `-EINVAL` for a
+/// NULL `fs`, `-ENOSYS` (or 0 with `else 0`) when the filesystem has no `op`, `-EIO` on a panic;
+/// R is `c_int` unless given. `///` lines before an entry replace its generated documentation.
 ///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_getattr(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    buf: *mut stat,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "getattr", path);
-        match f.op.getattr {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, buf, fi) },
-            None => -libc::ENOSYS,
+/// cbindgen does not expand macros: `build/cbindgen_expand.rs` writes these entries out as
+/// prototypes for `<fuse.h>`, with the same documentation; keep the two in step.
+macro_rules! fs_ops {
+    ($($(#[doc = $doc:expr])* $node:literal $name:ident = $op:ident(
+        $first:ident: $fty:ty $(, $arg:ident: $ty:ty)* $(,)?
+    ) $(-> $ret:ty)? $(, else $missing:tt)?;)+) => {$(
+        fs_ops!(@norm [$($doc),*] [$($missing)?] [$($ret)?] $node $name $op
+            ($first: $fty $(, $arg: $ty)*));
+    )+};
+    (@norm $docs:tt $missing:tt [] $($rest:tt)+) => {
+        fs_ops!(@norm $docs $missing [c_int] $($rest)+);
+    };
+    (@norm [] [] $ret:tt $node:literal $name:ident $op:ident $params:tt) => {
+        fs_ops!(@norm [
+            concat!("Runs the filesystem's `", stringify!($op), "`."),
+            "",
+            "# Safety",
+            "`fs` is a live `struct fuse_fs`; the other pointers are what the operation expects."
+        ] [] $ret $node $name $op $params);
+    };
+    (@norm [] [0] $ret:tt $node:literal $name:ident $op:ident $params:tt) => {
+        fs_ops!(@norm [
+            concat!("Runs the filesystem's `", stringify!($op), "` (0 when it has none)."),
+            "",
+            "# Safety",
+            "`fs` is a live `struct fuse_fs`; the other pointers are what the operation expects."
+        ] [0] $ret $node $name $op $params);
+    };
+    (@norm [$($doc:expr),+] [$($missing:tt)?] [$ret:ty] $node:literal $name:ident $op:ident
+        ($first:ident: $fty:ty $(, $arg:ident: $ty:ty)*)) => {
+        $(#[doc = $doc])+
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(fs: *mut fuse_fs, $first: $fty $(, $arg: $ty)*) -> $ret {
+            crate::ffi_guard!(-(libc::EIO as $ret), {
+                // SAFETY: the caller's contract.
+                let Some(f) = (unsafe { fs_ref(fs) }) else { return -(libc::EINVAL as $ret) };
+                trace(f, stringify!($op), $first);
+                match f.op.$op {
+                    // SAFETY: the program's own operation with the arguments it is specified for.
+                    Some(cb) => unsafe { cb($first $(, $arg)*) },
+                    None => fs_ops!(@none $($missing)? $ret),
+                }
+            })
         }
-    })
+        crate::symver!($name, $node);
+    };
+    (@none 0 $ret:ty) => { 0 };
+    (@none $ret:ty) => { -(libc::ENOSYS as $ret) };
 }
-crate::symver!(fuse_fs_getattr, "FUSE_3.0");
-/// Runs the filesystem's `rename`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_rename(
-    fs: *mut fuse_fs,
-    oldpath: *const c_char,
-    newpath: *const c_char,
-    flags: c_uint,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "rename", oldpath);
-        match f.op.rename {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(oldpath, newpath, flags) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_rename, "FUSE_3.0");
-/// Runs the filesystem's `unlink`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_unlink(fs: *mut fuse_fs, path: *const c_char) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "unlink", path);
-        match f.op.unlink {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_unlink, "FUSE_3.0");
-/// Runs the filesystem's `rmdir`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_rmdir(fs: *mut fuse_fs, path: *const c_char) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "rmdir", path);
-        match f.op.rmdir {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_rmdir, "FUSE_3.0");
-/// Runs the filesystem's `symlink`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_symlink(
-    fs: *mut fuse_fs,
-    linkname: *const c_char,
-    path: *const c_char,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "symlink", linkname);
-        match f.op.symlink {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(linkname, path) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_symlink, "FUSE_3.0");
-/// Runs the filesystem's `link`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_link(
-    fs: *mut fuse_fs,
-    oldpath: *const c_char,
-    newpath: *const c_char,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "link", oldpath);
-        match f.op.link {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(oldpath, newpath) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_link, "FUSE_3.0");
-/// Runs the filesystem's `release` (0 when it has none).
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_release(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "release", path);
-        match f.op.release {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi) },
-            None => 0,
-        }
-    })
-}
-crate::symver!(fuse_fs_release, "FUSE_3.0");
-/// Runs the filesystem's `open` (0 when it has none).
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_open(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "open", path);
-        match f.op.open {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi) },
-            None => 0,
-        }
-    })
-}
-crate::symver!(fuse_fs_open, "FUSE_3.0");
-/// Runs the filesystem's `fsync`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_fsync(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    datasync: c_int,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "fsync", path);
-        match f.op.fsync {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, datasync, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_fsync, "FUSE_3.0");
-/// Runs the filesystem's `flush`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_flush(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "flush", path);
-        match f.op.flush {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_flush, "FUSE_3.0");
-/// Runs the filesystem's `opendir` (0 when it has none).
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_opendir(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "opendir", path);
-        match f.op.opendir {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi) },
-            None => 0,
-        }
-    })
-}
-crate::symver!(fuse_fs_opendir, "FUSE_3.0");
-/// Runs the filesystem's `fsyncdir`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_fsyncdir(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    datasync: c_int,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "fsyncdir", path);
-        match f.op.fsyncdir {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, datasync, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_fsyncdir, "FUSE_3.0");
-/// Runs the filesystem's `releasedir` (0 when it has none).
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_releasedir(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "releasedir", path);
-        match f.op.releasedir {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi) },
-            None => 0,
-        }
-    })
-}
-crate::symver!(fuse_fs_releasedir, "FUSE_3.0");
-/// Runs the filesystem's `create`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_create(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mode: mode_t,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "create", path);
-        match f.op.create {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mode, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_create, "FUSE_3.0");
-/// Runs the filesystem's `lock`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_lock(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-    cmd: c_int,
-    lock: *mut flock,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "lock", path);
-        match f.op.lock {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi, cmd, lock) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_lock, "FUSE_3.0");
-/// Runs the filesystem's `flock`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_flock(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-    op: c_int,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "flock", path);
-        match f.op.flock {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi, op) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_flock, "FUSE_3.0");
-/// Runs the filesystem's `chmod`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_chmod(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mode: mode_t,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "chmod", path);
-        match f.op.chmod {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mode, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_chmod, "FUSE_3.0");
-/// Runs the filesystem's `chown`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_chown(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    uid: uid_t,
-    gid: gid_t,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "chown", path);
-        match f.op.chown {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, uid, gid, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_chown, "FUSE_3.0");
-/// Runs the filesystem's `truncate`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_truncate(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    size: off_t,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "truncate", path);
-        match f.op.truncate {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, size, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_truncate, "FUSE_3.0");
-/// Runs the filesystem's `utimens`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_utimens(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    tv: *const timespec,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "utimens", path);
-        match f.op.utimens {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, tv, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_utimens, "FUSE_3.0");
-/// Runs the filesystem's `access`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_access(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mask: c_int,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "access", path);
-        match f.op.access {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mask) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_access, "FUSE_3.0");
-/// Runs the filesystem's `readlink`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_readlink(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    buf: *mut c_char,
-    len: size_t,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "readlink", path);
-        match f.op.readlink {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, buf, len) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_readlink, "FUSE_3.0");
-/// Runs the filesystem's `mknod`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_mknod(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mode: mode_t,
-    rdev: dev_t,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "mknod", path);
-        match f.op.mknod {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mode, rdev) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_mknod, "FUSE_3.0");
-/// Runs the filesystem's `mkdir`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_mkdir(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mode: mode_t,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "mkdir", path);
-        match f.op.mkdir {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mode) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_mkdir, "FUSE_3.0");
-/// Runs the filesystem's `setxattr`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_setxattr(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    name: *const c_char,
-    value: *const c_char,
-    size: size_t,
-    flags: c_int,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "setxattr", path);
-        match f.op.setxattr {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, name, value, size, flags) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_setxattr, "FUSE_3.0");
-/// Runs the filesystem's `getxattr`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_getxattr(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    name: *const c_char,
-    value: *mut c_char,
-    size: size_t,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "getxattr", path);
-        match f.op.getxattr {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, name, value, size) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_getxattr, "FUSE_3.0");
-/// Runs the filesystem's `listxattr`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_listxattr(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    list: *mut c_char,
-    size: size_t,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "listxattr", path);
-        match f.op.listxattr {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, list, size) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_listxattr, "FUSE_3.0");
-/// Runs the filesystem's `removexattr`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_removexattr(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    name: *const c_char,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "removexattr", path);
-        match f.op.removexattr {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, name) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_removexattr, "FUSE_3.0");
-/// Runs the filesystem's `bmap`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_bmap(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    blocksize: size_t,
-    idx: *mut u64,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "bmap", path);
-        match f.op.bmap {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, blocksize, idx) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_bmap, "FUSE_3.0");
-/// Runs the filesystem's `poll`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_poll(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    fi: *mut fuse_file_info,
-    ph: *mut fuse_pollhandle,
-    reventsp: *mut c_uint,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "poll", path);
-        match f.op.poll {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, fi, ph, reventsp) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_poll, "FUSE_3.0");
-/// Runs the filesystem's `fallocate`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_fallocate(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    mode: c_int,
-    offset: off_t,
-    length: off_t,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "fallocate", path);
-        match f.op.fallocate {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, mode, offset, length, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_fallocate, "FUSE_3.0");
-/// Runs the filesystem's `copy_file_range`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_copy_file_range(
-    fs: *mut fuse_fs,
-    path_in: *const c_char,
-    fi_in: *mut fuse_file_info,
-    off_in: off_t,
-    path_out: *const c_char,
-    fi_out: *mut fuse_file_info,
-    off_out: off_t,
-    len: size_t,
-    flags: c_int,
-) -> ssize_t {
-    crate::ffi_guard!(-(libc::EIO as ssize_t), {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -(libc::EINVAL as ssize_t) };
-        trace(f, "copy_file_range", path_in);
-        match f.op.copy_file_range {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(op) => unsafe {
-                op(path_in, fi_in, off_in, path_out, fi_out, off_out, len, flags)
-            },
-            None => -(libc::ENOSYS as ssize_t),
-        }
-    })
-}
-crate::symver!(fuse_fs_copy_file_range, "FUSE_3.4");
-/// Runs the filesystem's `lseek`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_lseek(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    off: off_t,
-    whence: c_int,
-    fi: *mut fuse_file_info,
-) -> off_t {
-    crate::ffi_guard!(-(libc::EIO as off_t), {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -(libc::EINVAL as off_t) };
-        trace(f, "lseek", path);
-        match f.op.lseek {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, off, whence, fi) },
-            None => -(libc::ENOSYS as off_t),
-        }
-    })
-}
-crate::symver!(fuse_fs_lseek, "FUSE_3.0");
-/// Runs the filesystem's `statx`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; the other pointers are what the operation expects.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_statx(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    flags: c_int,
-    mask: c_int,
-    stxbuf: *mut libc::statx,
-    fi: *mut fuse_file_info,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "statx", path);
-        match f.op.statx {
-            // SAFETY: the program's own operation with the arguments it is specified for.
-            Some(cb) => unsafe { cb(path, flags, mask, stxbuf, fi) },
-            None => -libc::ENOSYS,
-        }
-    })
-}
-crate::symver!(fuse_fs_statx, "FUSE_3.18");
 
-/// Runs the filesystem's `readdir` with `filler`.
-///
-/// # Safety
-/// `fs` is a live `struct fuse_fs`; `buf` and `filler` belong together.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn fuse_fs_readdir(
-    fs: *mut fuse_fs,
-    path: *const c_char,
-    buf: *mut c_void,
-    filler: fuse_fill_dir_t,
-    off: off_t,
-    fi: *mut fuse_file_info,
-    flags: ReaddirFlags,
-) -> c_int {
-    crate::ffi_guard!(-libc::EIO, {
-        // SAFETY: the caller's contract.
-        let Some(f) = (unsafe { fs_ref(fs) }) else { return -libc::EINVAL };
-        trace(f, "readdir", path);
-        match f.op.readdir {
-            // SAFETY: the program's readdir with the caller's buffer and filler.
-            Some(cb) => unsafe { cb(path, buf, filler, off, fi, flags) },
-            None => -libc::ENOSYS,
-        }
-    })
+fs_ops! {
+    "FUSE_3.0" fuse_fs_getattr = getattr(path: *const c_char, buf: *mut stat,
+        fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_rename = rename(oldpath: *const c_char, newpath: *const c_char,
+        flags: c_uint);
+    "FUSE_3.0" fuse_fs_unlink = unlink(path: *const c_char);
+    "FUSE_3.0" fuse_fs_rmdir = rmdir(path: *const c_char);
+    "FUSE_3.0" fuse_fs_symlink = symlink(linkname: *const c_char, path: *const c_char);
+    "FUSE_3.0" fuse_fs_link = link(oldpath: *const c_char, newpath: *const c_char);
+    "FUSE_3.0" fuse_fs_release = release(path: *const c_char, fi: *mut fuse_file_info), else 0;
+    "FUSE_3.0" fuse_fs_open = open(path: *const c_char, fi: *mut fuse_file_info), else 0;
+    "FUSE_3.0" fuse_fs_fsync = fsync(path: *const c_char, datasync: c_int, fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_flush = flush(path: *const c_char, fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_opendir = opendir(path: *const c_char, fi: *mut fuse_file_info), else 0;
+    "FUSE_3.0" fuse_fs_fsyncdir = fsyncdir(path: *const c_char, datasync: c_int,
+        fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_releasedir = releasedir(path: *const c_char,
+        fi: *mut fuse_file_info), else 0;
+    "FUSE_3.0" fuse_fs_create = create(path: *const c_char, mode: mode_t, fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_lock = lock(path: *const c_char, fi: *mut fuse_file_info, cmd: c_int,
+        lock: *mut flock);
+    "FUSE_3.0" fuse_fs_flock = flock(path: *const c_char, fi: *mut fuse_file_info, op: c_int);
+    "FUSE_3.0" fuse_fs_chmod = chmod(path: *const c_char, mode: mode_t, fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_chown = chown(path: *const c_char, uid: uid_t, gid: gid_t,
+        fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_truncate = truncate(path: *const c_char, size: off_t,
+        fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_utimens = utimens(path: *const c_char, tv: *const timespec,
+        fi: *mut fuse_file_info);
+    "FUSE_3.0" fuse_fs_access = access(path: *const c_char, mask: c_int);
+    "FUSE_3.0" fuse_fs_readlink = readlink(path: *const c_char, buf: *mut c_char, len: size_t);
+    "FUSE_3.0" fuse_fs_mknod = mknod(path: *const c_char, mode: mode_t, rdev: dev_t);
+    "FUSE_3.0" fuse_fs_mkdir = mkdir(path: *const c_char, mode: mode_t);
+    "FUSE_3.0" fuse_fs_setxattr = setxattr(path: *const c_char, name: *const c_char,
+        value: *const c_char, size: size_t, flags: c_int);
+    "FUSE_3.0" fuse_fs_getxattr = getxattr(path: *const c_char, name: *const c_char,
+        value: *mut c_char, size: size_t);
+    "FUSE_3.0" fuse_fs_listxattr = listxattr(path: *const c_char, list: *mut c_char, size: size_t);
+    "FUSE_3.0" fuse_fs_removexattr = removexattr(path: *const c_char, name: *const c_char);
+    "FUSE_3.0" fuse_fs_bmap = bmap(path: *const c_char, blocksize: size_t, idx: *mut u64);
+    "FUSE_3.0" fuse_fs_poll = poll(path: *const c_char, fi: *mut fuse_file_info,
+        ph: *mut fuse_pollhandle, reventsp: *mut c_uint);
+    "FUSE_3.0" fuse_fs_fallocate = fallocate(path: *const c_char, mode: c_int, offset: off_t,
+        length: off_t, fi: *mut fuse_file_info);
+    "FUSE_3.4" fuse_fs_copy_file_range = copy_file_range(path_in: *const c_char,
+        fi_in: *mut fuse_file_info, off_in: off_t, path_out: *const c_char,
+        fi_out: *mut fuse_file_info, off_out: off_t, len: size_t, flags: c_int) -> ssize_t;
+    "FUSE_3.0" fuse_fs_lseek = lseek(path: *const c_char, off: off_t, whence: c_int,
+        fi: *mut fuse_file_info) -> off_t;
+    "FUSE_3.18" fuse_fs_statx = statx(path: *const c_char, flags: c_int, mask: c_int,
+        stxbuf: *mut libc::statx, fi: *mut fuse_file_info);
+    /// Runs the filesystem's `readdir` with `filler`.
+    ///
+    /// # Safety
+    /// `fs` is a live `struct fuse_fs`; `buf` and `filler` belong together.
+    "FUSE_3.0" fuse_fs_readdir = readdir(path: *const c_char, buf: *mut c_void,
+        filler: fuse_fill_dir_t, off: off_t, fi: *mut fuse_file_info, flags: ReaddirFlags);
 }
-crate::symver!(fuse_fs_readdir, "FUSE_3.0");
 
 /// Runs the filesystem's `statfs`; without one, answers a 512-byte block size and 255-byte
 /// names, as libfuse does.

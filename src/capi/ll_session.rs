@@ -230,7 +230,8 @@ pub unsafe extern "C" fn fuse_session_custom_io_317(
     // SAFETY: forwarded contract.
     crate::ffi_guard!(-libc::EIO, { unsafe { custom_io_common(se, io, op_size, fd) } })
 }
-crate::symver!(fuse_session_custom_io_317, "FUSE_3.17", "fuse_session_custom_io@@FUSE_3.17");
+crate::symver!(fuse_session_custom_io_317, "FUSE_3.17");
+crate::image_symver!(fuse_session_custom_io_317, so4 = "fuse_session_custom_io@@FUSE_3.17");
 
 /// Replaces the session's device I/O (pre-3.17: the struct ends before `clone_fd`).
 ///
@@ -246,7 +247,12 @@ pub unsafe extern "C" fn fuse_session_custom_io_30(
     // SAFETY: forwarded contract.
     crate::ffi_guard!(-libc::EIO, { unsafe { custom_io_common(se, io, size, fd) } })
 }
-crate::symver!(fuse_session_custom_io_30, "FUSE_3.17", "fuse_session_custom_io@FUSE_3.0");
+crate::symver!(fuse_session_custom_io_30, "FUSE_3.17");
+crate::image_symver!(
+    fuse_session_custom_io_30,
+    so3 = "fuse_session_custom_io@@FUSE_3.0",
+    so4 = "fuse_session_custom_io@FUSE_3.0",
+);
 
 /// Mounts the filesystem on `mountpoint` (or adopts an open `/dev/fuse` given as
 /// `/dev/fd/N`). Returns 0 or -1.

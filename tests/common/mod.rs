@@ -4,6 +4,8 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cbuild;
+pub mod checks;
 pub mod mount;
 
 use std::io::Read;
@@ -64,6 +66,22 @@ pub fn libfuse_318_tree() -> Result<PathBuf, String> {
         }
     }
     Ok(tree)
+}
+
+/// libfuse 3.18.3's meson build directory, holding `lib/libfuse3.so.3.18.3` (built once by
+/// `scripts/conformance/lib.sh` and cached; a panic if that fails).
+pub fn libfuse_318_build() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = "conf_name=tests; . scripts/conformance/lib.sh; \
+                      conf_build_libfuse318 --no-hold lib/libfuse3.so.3.18.3 >&2; echo \"$conf_318_build\"";
+        let r = run_ok(
+            Command::new("bash").arg("-c").arg(script).current_dir(repo_root()),
+            Duration::from_secs(1300),
+        )
+        .unwrap_or_else(|e| panic!("building libfuse 3.18.3: {e}"));
+        PathBuf::from(r.stdout.trim())
+    })
 }
 
 /// libfuse 3.14.0's source tree (Debian 12), or a message saying how to get it.
@@ -156,6 +174,18 @@ pub fn run_ok(cmd: &mut Command, timeout: Duration) -> Result<Ran, String> {
     } else {
         Err(format!("`{what}` failed ({}):\n{}{}", ran.status, ran.stdout, ran.stderr))
     }
+}
+
+/// Whether `p` exists within `timeout` (polled every 10 ms).
+pub fn wait_for_file(p: &Path, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if p.exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    p.exists()
 }
 
 /// Run `f` over `items` on a few threads; results come back in the items' order.
