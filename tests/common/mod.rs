@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod mount;
+pub mod uring;
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
