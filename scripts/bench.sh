@@ -22,8 +22,14 @@
 # Debian's headers), which asks for FUSE_CAP_SPLICE_WRITE, run as
 # `passthrough_hp --foreground --nocache {src} {mnt}` with replies spliced and with --nosplice.
 # --io-uring: the classic program with ours over /dev/fuse and over `-o io_uring` (Debian's
-# libfuse has no io_uring and runs both over /dev/fuse); turns the kernel's enable_uring on for
-# the run and puts it back.
+# libfuse has no io_uring and runs both over /dev/fuse); then libfuse 3.18.3's passthrough_ll,
+# from a meson build of 3.18.3 with its own io_uring (liburing-dev, libnuma-dev; cached in
+# ${FERROFUSE_CONF_CACHE:-/var/tmp/ferrofuse-conf}/libfuse-3.18.3-uring/build), the same
+# binary on 3.18.3's library and on our libfuse3.so.4, each over /dev/fuse and over
+# `-o io_uring`. Turns the kernel's enable_uring on for the run (under the lock the io_uring
+# tests take) and puts it back. /dev/fuse variants get FUSE_URING_ENABLE=0 (ours takes io_uring
+# by default in the multithreaded loop when the kernel offers it), and every daemon's rings are
+# checked in /proc/PID/fdinfo: used where meant, absent elsewhere, or the run is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -114,13 +120,24 @@ if [ "$passthrough" != 0 ]; then
 fi
 
 if [ "$io_uring" = 1 ]; then
-	# The kernel's io_uring switch on for the run, put back afterwards.
 	uring_param=/sys/module/fuse/parameters/enable_uring
 	[ -w "$uring_param" ] || { echo "bench.sh: --io-uring needs root and $uring_param" >&2; exit 1; }
+	conf_name=bench.sh
+	# shellcheck source=conformance/lib.sh
+	. "$root/scripts/conformance/lib.sh"
+	bash "$root/tests/fetch-reference.sh" >/dev/null
+	conf_build_libfuse318_uring lib/libfuse3.so.3.18.3 example/passthrough_ll
+	[ -e "$dir/libfuse3.so.4" ] || { echo "bench.sh: $dir/libfuse3.so.4 is missing" >&2; exit 1; }
+	# The kernel's io_uring switch on for the run, put back afterwards; one holder at a time
+	# (tests/common/uring.rs and scripts/conformance/test-syscalls.sh take the same lock).
+	exec 7>"${TMPDIR:-/tmp}/ferrofuse-enable-uring.lock"
+	flock -w 600 7 || { echo "bench.sh: another run holds the io_uring switch" >&2; exit 1; }
 	uring_was=$(cat "$uring_param")
 	trap 'echo "$uring_was" >"$uring_param"' EXIT
 	echo Y >"$uring_param"
-	"$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" --set io_uring "${pass[@]}"
+	"$dir/ferrofuse-bench" --lib-dir "$dir" --program "$program" --set io_uring \
+		--uring-program "$conf_318u_build/example/passthrough_ll" \
+		--uring-libfuse-dir "$conf_318u_build/lib" "${pass[@]}"
 	exit
 fi
 

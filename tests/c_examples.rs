@@ -194,9 +194,7 @@ fn notes_ll_behaves_the_same_on_debian_and_ours() {
     // Ours again, over FUSE-over-io_uring: the same results, with every request after INIT
     // (but FORGET, which the kernel sends through /dev/fuse) taken from a ring (`-d` marks
     // those "cqe unique:").
-    const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
-    let old = std::fs::read_to_string(PARAM).expect("a kernel with FUSE io_uring");
-    std::fs::write(PARAM, "Y").expect("root needed to set enable_uring");
+    let param = common::uring::UringParam::set(true);
     let mnt = dir.join("mnt-uring");
     std::fs::create_dir_all(&mnt).unwrap();
     let started = MountGuard::start(
@@ -209,7 +207,7 @@ fn notes_ll_behaves_the_same_on_debian_and_ours() {
         let r = notes_session(&mnt);
         (r, g.unmount())
     });
-    let _ = std::fs::write(PARAM, old.trim());
+    drop(param);
     let (r, un) = run.unwrap_or_else(|e| panic!("{e}"));
     let (status, o, e) = un.unwrap_or_else(|e| panic!("{e}"));
     assert!(status.success(), "notes_ll over io_uring: exit {status}\n{o}{e}");

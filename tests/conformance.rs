@@ -130,6 +130,32 @@ fn test_syscalls_over_high_level_passthrough_io_uring() {
     compare_io_uring(&["--example", "passthrough"]);
 }
 
+/// Ours with the kernel switch on and no choice made: the default decides. The script fails
+/// unless the rings carried the requests (multithreaded) or none were set up (`-s`).
+fn compare_io_uring_default(args: &[&str]) {
+    let prefix = "test_syscalls:";
+    let reference = run_script("test-syscalls.sh", "system", args, prefix)
+        .unwrap_or_else(|e| panic!("the reference run failed:\n{e}"));
+    assert!(reference[0] > 0, "the reference run passed nothing: {reference:?}");
+    let mut with = args.to_vec();
+    with.push("--io-uring-default");
+    let ours =
+        run_script("test-syscalls.sh", "ours", &with, prefix).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ours, reference, "test_syscalls {with:?}: ours {ours:?}, libfuse {reference:?}");
+}
+
+#[test]
+fn test_syscalls_over_high_level_passthrough_io_uring_by_default() {
+    // fuse_main without -s runs fuse_loop_mt: io_uring by default where the kernel offers it.
+    compare_io_uring_default(&["--example", "passthrough"]);
+}
+
+#[test]
+fn test_syscalls_over_high_level_passthrough_single_threaded_keeps_dev_fuse_by_default() {
+    // fuse_main -s runs fuse_loop: /dev/fuse although the kernel offers io_uring.
+    compare_io_uring_default(&["--example", "passthrough", "--single-thread"]);
+}
+
 #[test]
 fn test_syscalls_over_high_level_passthrough() {
     // The high-level (fuse_main) examples, as test_examples.py::test_passthrough runs them.

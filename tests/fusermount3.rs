@@ -1218,6 +1218,8 @@ fn debian_hello_ll_on_our_library_through_our_helper() {
         let mut c = Command::new(&hello);
         c.arg("-f").args(extra).arg(m).uid(uid).gid(gid).env_clear();
         c.env("PATH", &path).env("LD_LIBRARY_PATH", &lib);
+        // /dev/fuse whatever the kernel's io_uring switch says (common::mount::pin_dev_fuse).
+        c.env(common::mount::URING_ENV, "0");
         c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
         KillOnDrop(c.spawn().unwrap())
     };

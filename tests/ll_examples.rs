@@ -821,8 +821,20 @@ fn passthrough_run(flavour: Flavour, lib: Lib) -> Vec<Record> {
 
 /// `passthrough_run` with extra daemon arguments; also returns the daemon's stderr.
 fn passthrough_run_with(flavour: Flavour, lib: Lib, extra: &[&str]) -> (Vec<Record>, String) {
+    let tag = if extra.is_empty() { "" } else { "-x" };
+    passthrough_run_env(flavour, lib, extra, None, tag)
+}
+
+/// `passthrough_run_with` where the test decides `FUSE_URING_ENABLE` (`Some(None)`: removed,
+/// so the daemon sees none); `tag` names the scratch directory.
+fn passthrough_run_env(
+    flavour: Flavour,
+    lib: Lib,
+    extra: &[&str],
+    uring_env: Option<Option<&str>>,
+    tag: &str,
+) -> (Vec<Record>, String) {
     let bin = exe(flavour, "passthrough_ll");
-    let tag = if extra.is_empty() { String::new() } else { "-x".to_string() };
     let dir = scratch_dir(&format!("ll_examples-pt-{}-{}{tag}", flavour.name(), lib.name()));
     let (mnt, src) = (dir.join("mnt"), dir.join("src"));
     std::fs::create_dir(&mnt).unwrap();
@@ -837,6 +849,11 @@ fn passthrough_run_with(flavour: Flavour, lib: Lib, extra: &[&str]) -> (Vec<Reco
         .args(["-o", "xattr"])
         .args(extra)
         .arg(&mnt);
+    match uring_env {
+        Some(Some(v)) => cmd.env(common::mount::URING_ENV, v),
+        Some(None) => cmd.env_remove(common::mount::URING_ENV),
+        None => &mut cmd,
+    };
     let m = MountGuard::start(&mut cmd, &mnt, lib, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
     let records = run_checks(PtCtx { mnt: mnt.clone(), src }, &passthrough_checks());
     let (status, o, e) =
@@ -1464,31 +1481,7 @@ fn badopt_318_ours() {
 // FORGET/BATCH_FORGET/INTERRUPT/DESTROY (which the kernel never puts on the ring) must arrive
 // that way.
 
-const URING_PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
-
-/// The module parameter, set for the guard's life and put back after; one test at a time.
-struct UringParam {
-    old: String,
-    _serial: std::sync::MutexGuard<'static, ()>,
-}
-
-impl UringParam {
-    fn set(on: bool) -> UringParam {
-        static SERIAL: Mutex<()> = Mutex::new(());
-        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-        let old = std::fs::read_to_string(URING_PARAM)
-            .unwrap_or_else(|e| panic!("{URING_PARAM}: {e} (a kernel with FUSE io_uring needed)"));
-        std::fs::write(URING_PARAM, if on { "Y" } else { "N" })
-            .unwrap_or_else(|e| panic!("cannot set {URING_PARAM} (root needed): {e}"));
-        UringParam { old: old.trim().to_string(), _serial: serial }
-    }
-}
-
-impl Drop for UringParam {
-    fn drop(&mut self) {
-        let _ = std::fs::write(URING_PARAM, &self.old);
-    }
-}
+use common::uring::UringParam;
 
 /// From a `-d` log: how many requests came over the ring; Err names any request that came
 /// through /dev/fuse but should not have.
@@ -1622,22 +1615,11 @@ fn passthrough_ll_single_issuer_over_io_uring() {
     // init(), built on our headers. Each ring is then made single-issuer and only its thread
     // submits; the checks must pass as on /dev/fuse.
     let dir = scratch_dir("ll_examples-uring-single-issuer");
-    let source = std::fs::read_to_string(Path::new(DEBIAN_EXAMPLES).join("passthrough_ll.c"))
-        .expect("Debian's passthrough_ll.c (libfuse3-dev)");
-    let anchor = "\tstruct lo_data *lo = (struct lo_data*) userdata;\n";
-    let at =
-        source.find("static void lo_init").and_then(|i| source[i..].find(anchor).map(|j| i + j));
-    let at = at.expect("lo_init's first line") + anchor.len();
-    let patched = format!(
-        "{}\tfuse_set_conn_flag(conn, FUSE_CONN_FLAG_SINGLE_ISSUER);\n{}",
-        &source[..at],
-        &source[at..]
+    let bin = patched_passthrough_ll(
+        &dir,
+        "pt_single_issuer",
+        "fuse_set_conn_flag(conn, FUSE_CONN_FLAG_SINGLE_ISSUER);",
     );
-    let src_file = dir.join("pt_single_issuer.c");
-    std::fs::write(&src_file, patched).unwrap();
-    let bin = dir.join("pt_single_issuer");
-    build_c(Pc::Ours, &["-Wall", "-Werror", "-O2", "-I", DEBIAN_EXAMPLES], &src_file, &bin)
-        .unwrap_or_else(|e| panic!("{e}"));
     let (mnt, src) = (dir.join("mnt"), dir.join("src"));
     std::fs::create_dir(&mnt).unwrap();
     std::fs::create_dir(&src).unwrap();
@@ -1660,4 +1642,172 @@ fn passthrough_ll_single_issuer_over_io_uring() {
         "not single issuer:\n{e}"
     );
     assert_ring_used("single-issuer passthrough_ll over io_uring", &e, 200);
+}
+
+/// Debian's passthrough_ll with `line` added at the start of its init(), built on our headers
+/// as `dir/name`.
+fn patched_passthrough_ll(dir: &Path, name: &str, line: &str) -> PathBuf {
+    let source = std::fs::read_to_string(Path::new(DEBIAN_EXAMPLES).join("passthrough_ll.c"))
+        .expect("Debian's passthrough_ll.c (libfuse3-dev)");
+    let anchor = "\tstruct lo_data *lo = (struct lo_data*) userdata;\n";
+    let at =
+        source.find("static void lo_init").and_then(|i| source[i..].find(anchor).map(|j| i + j));
+    let at = at.expect("lo_init's first line") + anchor.len();
+    let patched = format!("{}\t{line}\n{}", &source[..at], &source[at..]);
+    let src_file = dir.join(format!("{name}.c"));
+    std::fs::write(&src_file, patched).unwrap();
+    let bin = dir.join(name);
+    build_c(Pc::Ours, &["-Wall", "-Werror", "-O2", "-I", DEBIAN_EXAMPLES], &src_file, &bin)
+        .unwrap_or_else(|e| panic!("{e}"));
+    bin
+}
+
+// ---------------------------------------------------------------------------------------------
+// io_uring by default: the multithreaded loop gets the rings when the kernel offers them and
+// nothing opted out (FUSE_URING_ENABLE=0, -o no_io_uring, or init() unsetting the capability);
+// the single-threaded loop keeps /dev/fuse. The daemons here start with FUSE_URING_ENABLE
+// removed from their environment (the harness otherwise pins them to /dev/fuse).
+
+/// From a `-d` log: every request after INIT came through /dev/fuse (none from a ring), and
+/// there were at least `at_least` of them.
+fn assert_dev_fuse_only(what: &str, log: &str, at_least: usize) {
+    let ring: Vec<&str> = log.lines().filter(|l| l.starts_with("cqe unique: ")).collect();
+    assert!(
+        ring.is_empty(),
+        "{what}: {} requests came over io_uring: {:?}",
+        ring.len(),
+        &ring[..ring.len().min(5)]
+    );
+    let dev = log.lines().filter(|l| l.starts_with("unique: ")).count();
+    assert!(dev >= at_least, "{what}: only {dev} requests in the -d log (want >= {at_least})");
+}
+
+/// Lines of `log` that mention io_uring.
+fn uring_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains("uring")).collect()
+}
+
+#[test]
+fn io_uring_is_the_multithreaded_loops_default() {
+    // Debian's unmodified passthrough_ll, no option, no variable: the rings carry the requests.
+    let _p = UringParam::set(true);
+    let (ours, log) =
+        passthrough_run_env(Flavour::Deb314, Lib::Ours, &["-d"], Some(None), "-uring-default");
+    drop(_p);
+    assert_same("passthrough_ll on ours, io_uring by default", passthrough_reference(), &ours);
+    assert_ring_used("passthrough_ll on ours, io_uring by default", &log, 200);
+    assert!(
+        log.contains("io_uring: started, queue depth 8 (default: multithreaded loop)"),
+        "-d should say the rings started by default: {:?}",
+        uring_lines(&log)
+    );
+    let errors: Vec<&str> =
+        log.lines().filter(|l| l.starts_with("fuse: ") && l.contains("uring")).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn io_uring_is_not_the_single_threaded_loops_default() {
+    let _p = UringParam::set(true);
+    let (ours, log) =
+        passthrough_run_env(Flavour::Deb314, Lib::Ours, &["-s", "-d"], Some(None), "-uring-s");
+    drop(_p);
+    assert_same("passthrough_ll -s on ours, io_uring offered", passthrough_reference(), &ours);
+    assert_dev_fuse_only("passthrough_ll -s, io_uring offered", &log, 200);
+    assert_eq!(uring_lines(&log), Vec::<&str>::new(), "-s: nothing to say about io_uring");
+}
+
+#[test]
+fn fuse_uring_enable_0_opts_out_of_the_default() {
+    let _p = UringParam::set(true);
+    let (ours, log) =
+        passthrough_run_env(Flavour::Deb314, Lib::Ours, &["-d"], Some(Some("0")), "-uring-env0");
+    drop(_p);
+    assert_same("passthrough_ll, FUSE_URING_ENABLE=0", passthrough_reference(), &ours);
+    assert_dev_fuse_only("passthrough_ll, FUSE_URING_ENABLE=0", &log, 200);
+    assert_eq!(uring_lines(&log), Vec::<&str>::new());
+}
+
+#[test]
+fn no_io_uring_option_opts_out_of_the_default() {
+    let _p = UringParam::set(true);
+    let (ours, log) = passthrough_run_env(
+        Flavour::Deb314,
+        Lib::Ours,
+        &["-o", "no_io_uring", "-d"],
+        Some(None),
+        "-uring-off",
+    );
+    drop(_p);
+    assert_same("passthrough_ll -o no_io_uring", passthrough_reference(), &ours);
+    assert_dev_fuse_only("passthrough_ll -o no_io_uring", &log, 200);
+    assert_eq!(uring_lines(&log), Vec::<&str>::new());
+}
+
+#[test]
+fn the_default_is_silent_when_the_kernel_does_not_offer_io_uring() {
+    // Only an explicit -o io_uring explains a fallback; the default says nothing, -d or not.
+    let _p = UringParam::set(false);
+    let (ours, log) =
+        passthrough_run_env(Flavour::Deb314, Lib::Ours, &["-d"], Some(None), "-uring-n");
+    drop(_p);
+    assert_same("passthrough_ll, io_uring not offered", passthrough_reference(), &ours);
+    assert_dev_fuse_only("passthrough_ll, io_uring not offered", &log, 200);
+    assert_eq!(uring_lines(&log), Vec::<&str>::new(), "no io_uring message at all");
+}
+
+#[test]
+fn init_unsetting_the_capability_opts_out_of_the_default_not_of_the_option() {
+    // The program's own fuse_unset_feature_flag beats the library's default; -o io_uring (the
+    // user) beats the program.
+    let dir = scratch_dir("ll_examples-uring-unset");
+    let bin = patched_passthrough_ll(
+        &dir,
+        "pt_unset",
+        "fuse_unset_feature_flag(conn, FUSE_CAP_OVER_IO_URING);",
+    );
+    let _p = UringParam::set(true);
+    let mut logs = Vec::new();
+    for (i, extra) in [&[][..], &["-o", "io_uring"][..]].into_iter().enumerate() {
+        let (mnt, src) = (dir.join(format!("mnt{i}")), dir.join(format!("src{i}")));
+        std::fs::create_dir(&mnt).unwrap();
+        std::fs::create_dir(&src).unwrap();
+        let mut cmd = Command::new(&bin);
+        cmd.arg("-f")
+            .args(["-o", &format!("source={}", src.display()), "-o", "xattr", "-d"])
+            .args(extra)
+            .arg(&mnt)
+            .env_remove(common::mount::URING_ENV);
+        let m =
+            MountGuard::start(&mut cmd, &mnt, Lib::Ours, MOUNT_T).unwrap_or_else(|e| panic!("{e}"));
+        let records = run_checks(PtCtx { mnt: mnt.clone(), src }, &passthrough_checks());
+        let (status, o, e) =
+            m.unmount().unwrap_or_else(|e| panic!("{e}\nchecks:\n{}", table(&records)));
+        assert!(status.success(), "{extra:?}: exited {status}:\n{o}{e}");
+        assert_same(
+            &format!("unsetting passthrough_ll {extra:?}"),
+            passthrough_reference(),
+            &records,
+        );
+        logs.push(e);
+    }
+    drop(_p);
+    assert_dev_fuse_only("init() unset FUSE_CAP_OVER_IO_URING", &logs[0], 200);
+    assert!(
+        logs[0].contains("io_uring: init() turned it off; reading /dev/fuse"),
+        "-d should say why: {:?}",
+        uring_lines(&logs[0])
+    );
+    assert_ring_used("init() unset it, -o io_uring given", &logs[1], 200);
+}
+
+#[test]
+fn the_harness_keeps_other_tests_on_dev_fuse_while_the_switch_is_on() {
+    // What keeps a parallel test's transport unchanged while an io_uring test holds the switch
+    // on: a daemon whose test did not choose gets FUSE_URING_ENABLE=0 from the harness.
+    let _p = UringParam::set(true);
+    let (ours, log) = passthrough_run_env(Flavour::Deb314, Lib::Ours, &["-d"], None, "-pinned");
+    drop(_p);
+    assert_same("passthrough_ll started by the harness, switch on", passthrough_reference(), &ours);
+    assert_dev_fuse_only("passthrough_ll started by the harness, switch on", &log, 200);
 }

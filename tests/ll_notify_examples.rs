@@ -315,9 +315,7 @@ fn notify_store_retrieve_over_io_uring() {
     // libfuse 3.19's own store/retrieve test asserts over io_uring. Here the stores go to
     // /dev/fuse and the retrieve answers (NOTIFY_REPLY) come back through a ring entry, which
     // must be handed back to the kernel although nothing is answered.
-    const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
-    let old = std::fs::read_to_string(PARAM).expect("a kernel with FUSE io_uring");
-    std::fs::write(PARAM, "Y").expect("root needed to set enable_uring");
+    let param = common::uring::UringParam::set(true);
     let (ours, out) = notify1_with(
         Lib::Ours,
         Flavour::Deb314,
@@ -325,7 +323,7 @@ fn notify_store_retrieve_over_io_uring() {
         true,
         &["-o", "io_uring", "-d"],
     );
-    let _ = std::fs::write(PARAM, old.trim());
+    drop(param);
     let reference = notify1(Lib::System, Flavour::Deb314, "notify_store_retrieve", true);
     compare("notify_store_retrieve over io_uring", &reference, &[("ours", ours)], true);
     let replies = out.lines().filter(|l| l.starts_with("cqe unique") && l.contains("NOTIFY_REPLY"));

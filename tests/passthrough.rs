@@ -55,13 +55,9 @@ fn reads_and_writes_bypass_the_daemon_and_backing_ids_are_released() {
 fn passthrough_over_io_uring() {
     // The same over FUSE-over-io_uring: OPEN arrives through a ring entry and registers its
     // backing file on the session's device fd; the rings must carry the 10,000 opens.
-    const PARAM: &str = "/sys/module/fuse/parameters/enable_uring";
-    let old = std::fs::read_to_string(PARAM).expect("a kernel with FUSE io_uring");
-    std::fs::write(PARAM, "Y").expect("root needed to set enable_uring");
-    let ring =
-        std::panic::catch_unwind(|| passthrough_io("passthrough-io-uring", &["-o", "io_uring"]));
-    let _ = std::fs::write(PARAM, old.trim());
-    let completions = ring.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    let param = common::uring::UringParam::set(true);
+    let completions = passthrough_io("passthrough-io-uring", &["-o", "io_uring"]);
+    drop(param);
     assert!(completions >= 20_000, "the rings carried only {completions} requests");
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 pub const USAGE: &str = "\
 usage: ferrofuse-bench --program PATH --lib-dir DIR [--quick] [--rounds N] [--duration SECS]
                        [--file-mib N] [--out DIR] [--work-parent DIR]
-                       [--pt-program PATH --pt-libfuse-dir DIR [--pt-only]] [-- ARGS...]
+                       [--pt-program PATH --pt-libfuse-dir DIR [--pt-only]]
+                       [--uring-program PATH --uring-libfuse-dir DIR] [-- ARGS...]
 
 Runs PATH once per round on the system's libfuse and once on ours (LD_LIBRARY_PATH=DIR),
 alternating which goes first, and the same client workloads on the tmpfs source itself.
@@ -23,13 +24,20 @@ The program must run in the foreground and show {src} at {mnt}.
   --set NAME       which daemon variants to run: default (passthrough_ll: multithreaded, -s,
                    clone_fd), splice (a program taking --nosplice: spliced vs copied replies)
                    or io_uring (ours over /dev/fuse and over -o io_uring; libfuse has none
-                   and runs both on /dev/fuse; the kernel's enable_uring must be Y)
+                   and runs both on /dev/fuse; the kernel's enable_uring must be Y). Every
+                   /dev/fuse variant gets FUSE_URING_ENABLE=0, and each daemon's
+                   /proc/PID/fdinfo must show rings with completions where io_uring is meant
+                   and no ring elsewhere, or the run is refused
   --pt-program P   also the passthrough suite: P (run as `P -f -o source={src} {mnt}`) opens
                    files in FUSE passthrough mode and prints `reads=N writes=N` when it exits;
                    it runs on the libfuse in --pt-libfuse-dir (LD_LIBRARY_PATH) and on ours,
                    and a run where either daemon saw a READ or WRITE is refused
   --pt-libfuse-dir DIR  the reference libfuse3.so.4 for --pt-program (libfuse 3.17 or later)
   --pt-only        only the passthrough suite
+  --uring-program P  with --set io_uring: also P (built against a libfuse with io_uring:
+                   libfuse 3.18.3's passthrough_ll), run with ARGS on the libfuse in
+                   --uring-libfuse-dir and on ours, each over /dev/fuse and over -o io_uring
+  --uring-libfuse-dir DIR  the libfuse (with io_uring) for --uring-program
 ";
 
 /// The passthrough program's arguments.
@@ -47,6 +55,14 @@ pub struct Passthrough {
 /// The default arguments: Debian's passthrough_ll with no caching, so every request reaches
 /// the daemon.
 pub const DEFAULT_ARGS: [&str; 4] = ["-f", "-o", "source={src},cache=never", "{mnt}"];
+
+/// The io_uring set's libfuse-with-io_uring program and its library.
+#[derive(Clone, Debug)]
+pub struct UringRef {
+    pub program: PathBuf,
+    /// Holds the libfuse built with io_uring; the daemon's `LD_LIBRARY_PATH` on the libfuse side.
+    pub libfuse_dir: PathBuf,
+}
 
 /// Everything a run needs.
 #[derive(Clone, Debug)]
@@ -68,6 +84,7 @@ pub struct Config {
     /// The variant set (plan::SETS).
     pub set: String,
     pub passthrough: Option<Passthrough>,
+    pub uring: Option<UringRef>,
     /// Run the classic suite (`--program`); false with `--pt-only`.
     pub classic: bool,
 }
@@ -91,6 +108,8 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     let mut pt_program = None;
     let mut pt_libfuse_dir = None;
     let mut pt_only = false;
+    let mut uring_program = None;
+    let mut uring_libfuse_dir = None;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -110,6 +129,10 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
                 pt_libfuse_dir = Some(PathBuf::from(value("--pt-libfuse-dir")?));
             }
             "--pt-only" => pt_only = true,
+            "--uring-program" => uring_program = Some(PathBuf::from(value("--uring-program")?)),
+            "--uring-libfuse-dir" => {
+                uring_libfuse_dir = Some(PathBuf::from(value("--uring-libfuse-dir")?));
+            }
             "--" => {
                 prog_args = Some(it.by_ref().collect::<Vec<_>>());
             }
@@ -149,6 +172,18 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     if passthrough.as_ref().is_some_and(|pt| pt.libfuse_dir == lib_dir) {
         return Err("--pt-libfuse-dir is our library directory".into());
     }
+    let uring = match (uring_program, uring_libfuse_dir) {
+        (Some(p), Some(d)) if set == "io_uring" => Some(UringRef {
+            program: canon("--uring-program", p)?,
+            libfuse_dir: canon("--uring-libfuse-dir", d)?,
+        }),
+        (Some(_), Some(_)) => return Err("--uring-program needs --set io_uring".into()),
+        (None, None) => None,
+        _ => return Err("--uring-program and --uring-libfuse-dir go together".into()),
+    };
+    if uring.as_ref().is_some_and(|u| u.libfuse_dir == lib_dir) {
+        return Err("--uring-libfuse-dir is our library directory".into());
+    }
     Ok(Parsed::Run(Box::new(Config {
         program,
         args,
@@ -161,6 +196,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         quick,
         set,
         passthrough,
+        uring,
         classic: !pt_only,
     })))
 }

@@ -51,6 +51,7 @@ impl Daemon {
         program: &Path,
         extra_args: &[&str],
         args: &[String],
+        dev_fuse: bool,
         lib: Lib,
         lib_dir: &Path,
         libfuse_dir: Option<&Path>,
@@ -67,6 +68,14 @@ impl Daemon {
             );
         }
         cmd.env_remove("LD_PRELOAD");
+        // /dev/fuse variants opt out of io_uring explicitly: ours takes it by default in the
+        // multithreaded loop where the kernel offers it (libfuse reads the variable too).
+        // Otherwise the variant's options decide, not the caller's environment.
+        if dev_fuse {
+            cmd.env("FUSE_URING_ENABLE", "0");
+        } else {
+            cmd.env_remove("FUSE_URING_ENABLE");
+        }
         match (lib, libfuse_dir) {
             (Lib::Libfuse, None) => cmd.env_remove("LD_LIBRARY_PATH"),
             (Lib::Libfuse, Some(dir)) => cmd.env("LD_LIBRARY_PATH", dir),
@@ -136,6 +145,22 @@ impl Daemon {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         Ok(ticks as f64 * 1e6 / hz)
+    }
+
+    /// The daemon's io_uring instances and the completions they have posted (the sum of their
+    /// `CqTail:` in `/proc/PID/fdinfo`).
+    pub fn rings(&self) -> Result<(usize, u64), String> {
+        let dir = format!("/proc/{}/fdinfo", self.pid);
+        let mut found = (0, 0);
+        for e in fs::read_dir(&dir).map_err(|e| format!("{dir}: {e}"))?.flatten() {
+            let Ok(text) = fs::read_to_string(e.path()) else { continue };
+            let tail = text.lines().find_map(|l| l.strip_prefix("CqTail:"));
+            if let Some(t) = tail.and_then(|t| t.trim().parse::<u64>().ok()) {
+                found.0 += 1;
+                found.1 += t;
+            }
+        }
+        Ok(found)
     }
 
     /// Peak resident set size (VmHWM) in KiB.

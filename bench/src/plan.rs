@@ -2,7 +2,13 @@
 //!
 //! Two suites: the classic one (a passthrough_ll-style program whose every request reaches the
 //! daemon, on Debian's libfuse and ours) and the passthrough one (a program that opens files in
-//! FUSE passthrough mode, on libfuse 3.17+ and ours). io_uring variants join when it lands.
+//! FUSE passthrough mode, on libfuse 3.17+ and ours). The io_uring set adds, given a program
+//! built against a libfuse with io_uring (libfuse 3.18.3's passthrough_ll), that program on its
+//! libfuse and on ours, each over /dev/fuse and over io_uring.
+//!
+//! Every variant says its transport ([`Transport`]): the daemons get it explicitly, and the run
+//! checks it in `/proc/PID/fdinfo` (io_uring completions where rings are meant, no ring where
+//! they are not), since ours takes io_uring by default where the kernel offers it.
 
 /// A client workload (see [`crate::load`] for what each one does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,6 +79,30 @@ pub enum Program {
     /// `--pt-program` (scripts/bench.sh: c-examples/mirror_pt.c built against libfuse 3.18.3's
     /// headers), on `--pt-libfuse-dir`'s libfuse and ours. Reads and writes bypass the daemon.
     Passthrough,
+    /// `--uring-program` (scripts/bench.sh: libfuse 3.18.3's passthrough_ll, built with its
+    /// io_uring support), on `--uring-libfuse-dir`'s libfuse and ours, with the classic
+    /// program's arguments. Its libfuse takes `-o io_uring` too.
+    Uring,
+}
+
+impl Program {
+    pub const ALL: [Program; 3] = [Program::Classic, Program::Passthrough, Program::Uring];
+
+    /// The libfuse this program is compared on has io_uring (and takes its options).
+    pub fn libfuse_has_uring(self) -> bool {
+        self == Program::Uring
+    }
+}
+
+/// How a variant's daemons talk to the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// `/dev/fuse`: the daemons get `FUSE_URING_ENABLE=0` (ours would otherwise take io_uring
+    /// by default in the multithreaded loop while the kernel offers it), and must have no ring.
+    DevFuse,
+    /// `-o io_uring` (for a libfuse without io_uring, Debian's 3.14, the option is left out
+    /// and that side runs on /dev/fuse): rings must have carried requests where meant.
+    IoUring,
 }
 
 /// One way of starting the daemon: extra arguments put before the program's own.
@@ -85,6 +115,14 @@ pub struct Variant {
     pub loads: Vec<Load>,
     /// Gives the mount and unmount latency and the daemon's RSS (the classic suite's first).
     pub lifecycle: bool,
+    pub transport: Transport,
+}
+
+impl Variant {
+    /// Whether `lib`'s daemon must show io_uring completions (else it must have no ring).
+    pub fn wants_rings(&self, ours: bool) -> bool {
+        self.transport == Transport::IoUring && (ours || self.program.libfuse_has_uring())
+    }
 }
 
 /// The variant sets `--set` chooses from for the classic suite.
@@ -112,6 +150,7 @@ fn splice_variants() -> Vec<Variant> {
             extra_args: &[],
             loads: loads.clone(),
             lifecycle: true,
+            transport: Transport::DevFuse,
         },
         Variant {
             name: "copy",
@@ -119,6 +158,7 @@ fn splice_variants() -> Vec<Variant> {
             extra_args: &["--nosplice"],
             loads,
             lifecycle: false,
+            transport: Transport::DevFuse,
         },
     ]
 }
@@ -128,18 +168,18 @@ fn splice_variants() -> Vec<Variant> {
 pub struct Suites {
     pub classic: bool,
     pub passthrough: bool,
+    /// The io_uring set's libfuse-with-io_uring program (`--uring-program`).
+    pub uring: bool,
 }
 
 impl Suites {
-    pub const ALL: Suites = Suites { classic: true, passthrough: true };
+    pub const ALL: Suites = Suites { classic: true, passthrough: true, uring: false };
 }
 
-/// FUSE-over-io_uring: every workload with ours over /dev/fuse and over io_uring (`-o io_uring`,
-/// default queue depth). Debian's libfuse has no io_uring and refuses the option: it runs
-/// both variants over /dev/fuse (see [`args_for`]), so its column is a second /dev/fuse sample.
-fn uring_variants() -> Vec<Variant> {
+/// The io_uring set's workloads.
+fn uring_loads() -> Vec<Load> {
     use Load::*;
-    let loads = vec![
+    vec![
         Stat { threads: 1 },
         Stat { threads: 8 },
         CreateUnlink,
@@ -147,32 +187,64 @@ fn uring_variants() -> Vec<Variant> {
         SeqRead,
         RandRead { threads: 1 },
         RandRead { threads: 8 },
-    ];
+    ]
+}
+
+/// FUSE-over-io_uring: every workload with ours over /dev/fuse and over io_uring (`-o io_uring`,
+/// default queue depth). Debian's libfuse has no io_uring and refuses the option: it runs
+/// both variants over /dev/fuse (see [`args_for`]), so its column is a second /dev/fuse sample.
+fn uring_variants() -> Vec<Variant> {
     vec![
         Variant {
             name: "/dev/fuse",
             program: Program::Classic,
             extra_args: &[],
-            loads: loads.clone(),
+            loads: uring_loads(),
             lifecycle: true,
+            transport: Transport::DevFuse,
         },
         Variant {
             name: "io_uring",
             program: Program::Classic,
             extra_args: &["-o", "io_uring"],
-            loads,
+            loads: uring_loads(),
             lifecycle: false,
+            transport: Transport::IoUring,
         },
     ]
 }
 
-/// The arguments a variant adds for one library: libfuse gets no io_uring options (Debian's
-/// 3.14 does not know them and would refuse to start).
+/// The same workloads with libfuse's own io_uring: the `--uring-program` binary on its libfuse
+/// and on ours, both over /dev/fuse and both over `-o io_uring`.
+fn uring_libfuse_variants() -> Vec<Variant> {
+    vec![
+        Variant {
+            name: "3.18.3 /dev/fuse",
+            program: Program::Uring,
+            extra_args: &[],
+            loads: uring_loads(),
+            lifecycle: false,
+            transport: Transport::DevFuse,
+        },
+        Variant {
+            name: "3.18.3 io_uring",
+            program: Program::Uring,
+            extra_args: &["-o", "io_uring"],
+            loads: uring_loads(),
+            lifecycle: false,
+            transport: Transport::IoUring,
+        },
+    ]
+}
+
+/// The arguments a variant adds for one library: a libfuse without io_uring gets no io_uring
+/// options (Debian's 3.14 does not know them and would refuse to start).
 pub fn args_for(v: &Variant, ours: bool) -> Vec<&'static str> {
+    let takes_uring = ours || v.program.libfuse_has_uring();
     let mut out = Vec::new();
     let mut it = v.extra_args.iter().peekable();
     while let Some(&a) = it.next() {
-        if !ours && a == "-o" && it.peek().is_some_and(|o| o.starts_with("io_uring")) {
+        if !takes_uring && a == "-o" && it.peek().is_some_and(|o| o.starts_with("io_uring")) {
             it.next();
             continue;
         }
@@ -189,6 +261,9 @@ pub fn variants(suites: Suites, set: &str) -> Vec<Variant> {
         (true, "io_uring") => uring_variants(),
         (true, _) => classic_variants(),
     };
+    if suites.uring && set == "io_uring" {
+        v.extend(uring_libfuse_variants());
+    }
     if suites.passthrough {
         use Load::*;
         v.push(Variant {
@@ -203,6 +278,7 @@ pub fn variants(suites: Suites, set: &str) -> Vec<Variant> {
                 OpenClose,
             ],
             lifecycle: false,
+            transport: Transport::DevFuse,
         });
     }
     v
@@ -215,6 +291,7 @@ fn classic_variants() -> Vec<Variant> {
             name: "",
             program: Program::Classic,
             lifecycle: true,
+            transport: Transport::DevFuse,
             extra_args: &[],
             loads: vec![
                 Stat { threads: 1 },
@@ -231,6 +308,7 @@ fn classic_variants() -> Vec<Variant> {
             name: "-s",
             program: Program::Classic,
             lifecycle: false,
+            transport: Transport::DevFuse,
             extra_args: &["-s"],
             loads: vec![
                 Stat { threads: 8 },
@@ -244,6 +322,7 @@ fn classic_variants() -> Vec<Variant> {
             name: "clone_fd",
             program: Program::Classic,
             lifecycle: false,
+            transport: Transport::DevFuse,
             extra_args: &["-o", "clone_fd"],
             loads: vec![Stat { threads: 8 }, RandRead { threads: 2 }, RandRead { threads: 8 }],
         },
@@ -254,15 +333,15 @@ fn classic_variants() -> Vec<Variant> {
 /// and whose numbers (`true`: ours, `false`: libfuse).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
-    pub label: &'static str,
+    pub label: String,
     pub num: (String, bool),
     pub den: (String, bool),
 }
 
 /// The cross-row ratios of set `name`.
 pub fn comparisons(name: &str) -> Vec<Comparison> {
-    let c = |label, num: (&str, bool), den: (&str, bool)| Comparison {
-        label,
+    let c = |label: &str, num: (&str, bool), den: (&str, bool)| Comparison {
+        label: label.to_string(),
         num: (num.0.to_string(), num.1),
         den: (den.0.to_string(), den.1),
     };
@@ -296,22 +375,48 @@ pub fn comparisons(name: &str) -> Vec<Comparison> {
                 ("seq-read-1m/copy", false),
             ),
         ],
-        "io_uring" => [
-            ("stat storm, 1 thread: ours io_uring / ours /dev/fuse", "stat-1t"),
-            ("stat storm, 8 threads: ours io_uring / ours /dev/fuse", "stat-8t"),
-            ("create+unlink: ours io_uring / ours /dev/fuse", "create-unlink"),
-            ("sequential write: ours io_uring / ours /dev/fuse", "seq-write-1m"),
-            ("sequential read: ours io_uring / ours /dev/fuse", "seq-read-1m"),
-            ("random 4K read, 1 thread: ours io_uring / ours /dev/fuse", "rand-read-4k-1t"),
-            ("random 4K read, 8 threads: ours io_uring / ours /dev/fuse", "rand-read-4k-8t"),
-        ]
-        .into_iter()
-        .map(|(label, key)| Comparison {
-            label,
-            num: (format!("{key}/io_uring"), true),
-            den: (format!("{key}//dev/fuse"), true),
-        })
-        .collect(),
+        "io_uring" => {
+            let loads = [
+                ("stat storm, 1 thread", "stat-1t"),
+                ("stat storm, 8 threads", "stat-8t"),
+                ("create+unlink", "create-unlink"),
+                ("sequential write", "seq-write-1m"),
+                ("sequential read", "seq-read-1m"),
+                ("random 4K read, 1 thread", "rand-read-4k-1t"),
+                ("random 4K read, 8 threads", "rand-read-4k-8t"),
+            ];
+            // Ours io_uring / ours /dev/fuse (Debian's passthrough_ll); then, with libfuse
+            // 3.18.3's passthrough_ll, libfuse's io_uring / its /dev/fuse, ours the same, and
+            // ours io_uring / libfuse io_uring.
+            let sets: [(&str, &str, &str, bool, bool); 3] = [
+                ("ours io_uring / ours /dev/fuse", "io_uring", "/dev/fuse", true, true),
+                (
+                    "3.18.3's passthrough_ll: libfuse io_uring / libfuse /dev/fuse",
+                    "3.18.3 io_uring",
+                    "3.18.3 /dev/fuse",
+                    false,
+                    false,
+                ),
+                (
+                    "3.18.3's passthrough_ll: ours io_uring / ours /dev/fuse",
+                    "3.18.3 io_uring",
+                    "3.18.3 /dev/fuse",
+                    true,
+                    true,
+                ),
+            ];
+            let mut out = Vec::new();
+            for (what, num, den, num_ours, den_ours) in sets {
+                for (label, key) in loads {
+                    out.push(Comparison {
+                        label: format!("{label}: {what}"),
+                        num: (format!("{key}/{num}"), num_ours),
+                        den: (format!("{key}/{den}"), den_ours),
+                    });
+                }
+            }
+            out
+        }
         _ => Vec::new(),
     }
 }
@@ -399,13 +504,45 @@ mod tests {
             extra_args: &["-o", "clone_fd", "-o", "io_uring_q_depth=4", "-s"],
             loads: Vec::new(),
             lifecycle: false,
+            transport: Transport::IoUring,
         };
         assert_eq!(args_for(&other, false), ["-o", "clone_fd", "-s"]);
         assert_eq!(args_for(&other, true).len(), 5);
-        // Every io_uring comparison names two rows the set produces.
+        // Debian's libfuse runs on /dev/fuse: only ours must show rings.
+        assert!(uring.wants_rings(true) && !uring.wants_rings(false));
+        let dev = v.iter().find(|v| v.name == "/dev/fuse").expect("/dev/fuse variant");
+        assert_eq!(dev.transport, Transport::DevFuse);
+        assert!(!dev.wants_rings(true) && !dev.wants_rings(false));
+    }
+
+    #[test]
+    fn libfuse_with_io_uring_gets_the_option_and_must_use_the_rings() {
+        let without =
+            variants(Suites { classic: true, passthrough: false, uring: false }, "io_uring");
+        assert!(without.iter().all(|v| v.program == Program::Classic));
+        let v = variants(Suites { classic: true, passthrough: false, uring: true }, "io_uring");
+        let lf: Vec<&Variant> = v.iter().filter(|v| v.program == Program::Uring).collect();
+        assert_eq!(lf.len(), 2, "{v:?}");
+        let ring = lf.iter().find(|v| v.transport == Transport::IoUring).expect("io_uring");
+        assert_eq!(args_for(ring, false), ["-o", "io_uring"], "libfuse 3.18.3 takes the option");
+        assert_eq!(args_for(ring, true), ["-o", "io_uring"]);
+        assert!(ring.wants_rings(false) && ring.wants_rings(true));
+        let dev = lf.iter().find(|v| v.transport == Transport::DevFuse).expect("/dev/fuse");
+        assert!(args_for(dev, false).is_empty() && !dev.wants_rings(false));
+        // Only the io_uring set has them.
+        let default = variants(Suites { classic: true, passthrough: true, uring: true }, "default");
+        assert!(default.iter().all(|v| v.program != Program::Uring));
+        assert!(default.iter().all(|v| v.transport == Transport::DevFuse));
+        // Every io_uring comparison names two rows the full set produces, and the classic set
+        // alone keeps its own seven.
         let keys: Vec<String> = rows(&v).into_iter().map(|r| r.key).collect();
-        for c in comparisons("io_uring") {
+        let all = comparisons("io_uring");
+        assert_eq!(all.len(), 21);
+        for c in &all {
             assert!(keys.contains(&c.num.0) && keys.contains(&c.den.0), "{c:?}");
         }
+        let classic: Vec<String> = rows(&without).into_iter().map(|r| r.key).collect();
+        let kept = all.iter().filter(|c| classic.contains(&c.num.0) && classic.contains(&c.den.0));
+        assert_eq!(kept.count(), 7);
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::cli::Config;
 use crate::daemon::{Daemon, Lib};
 use crate::load::{self, Outcome};
+use crate::plan::Transport;
 use crate::plan::{self, Load, MOUNT_KEY, Program, RSS_KEY, Suites, UNMOUNT_KEY, Variant};
 use crate::report::{Meta, ProgramMeta, Results, Sample, Target};
 use crate::workdir::{Workdir, stopped};
@@ -17,13 +18,17 @@ const GRACE: Duration = Duration::from_secs(60);
 
 pub fn run(cfg: &Config) -> Result<Results, String> {
     let variants = plan::variants(
-        Suites { classic: cfg.classic, passthrough: cfg.passthrough.is_some() },
+        Suites {
+            classic: cfg.classic,
+            passthrough: cfg.passthrough.is_some(),
+            uring: cfg.uring.is_some(),
+        },
         &cfg.set,
     );
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
     let mut programs: Vec<ProgramMeta> = Vec::new();
-    for p in [Program::Classic, Program::Passthrough] {
+    for p in Program::ALL {
         if variants.iter().any(|v| v.program == p) {
             let (program, args, _) = program_of(cfg, p);
             programs.push(ProgramMeta {
@@ -47,7 +52,7 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         }
     }
     let mut i = 0;
-    for p in [Program::Classic, Program::Passthrough] {
+    for p in Program::ALL {
         if !variants.iter().any(|v| v.program == p) {
             continue;
         }
@@ -74,12 +79,11 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         quick: cfg.quick,
     };
     drop(wd);
-    Ok(Results {
-        meta,
-        rows: plan::rows(&variants),
-        samples,
-        comparisons: plan::comparisons(&cfg.set),
-    })
+    let rows = plan::rows(&variants);
+    // Only the comparisons between rows this run has (the 3.18.3 ones need --uring-program).
+    let mut comparisons = plan::comparisons(&cfg.set);
+    comparisons.retain(|c| [&c.num.0, &c.den.0].iter().all(|k| rows.iter().any(|r| &r.key == *k)));
+    Ok(Results { meta, rows, samples, comparisons })
 }
 
 /// The physical limit: each distinct workload once on the tmpfs source, no FUSE.
@@ -133,8 +137,9 @@ impl Order {
 /// The program, its arguments and the reference library's directory (None: the system's) of
 /// a suite.
 fn program_of(cfg: &Config, p: Program) -> (&std::path::Path, &[String], Option<&std::path::Path>) {
-    match (p, &cfg.passthrough) {
-        (Program::Passthrough, Some(pt)) => (&pt.program, &pt.args, Some(&pt.libfuse_dir)),
+    match (p, &cfg.passthrough, &cfg.uring) {
+        (Program::Passthrough, Some(pt), _) => (&pt.program, &pt.args, Some(&pt.libfuse_dir)),
+        (Program::Uring, _, Some(u)) => (&u.program, &cfg.args, Some(&u.libfuse_dir)),
         _ => (&cfg.program, &cfg.args, None),
     }
 }
@@ -195,6 +200,7 @@ fn variant_round(
             program,
             &plan::args_for(v, lib == Lib::Ours),
             args,
+            v.transport == Transport::DevFuse,
             lib,
             &cfg.lib_dir,
             libfuse_dir,
@@ -226,6 +232,11 @@ fn variant_round(
             samples.push(sample(lib, plan::row_key(v, l), o.rate(), o.ops, Some(cpu)));
         }
     }
+    // The transport each daemon was meant to use is the one it used.
+    for lib in [Lib::Libfuse, Lib::Ours] {
+        let d = daemons[lib as usize].as_ref().expect("started above");
+        check_transport(v, lib, d.rings()?)?;
+    }
     for lib in order.next() {
         let d = daemons[lib as usize].take().expect("started above");
         if first {
@@ -243,6 +254,31 @@ fn variant_round(
         }
     }
     Ok(())
+}
+
+/// A daemon's rings (`rings.0`: how many, `rings.1`: their completions) match what variant `v`
+/// means for `lib`: completions where io_uring is meant (at least one per workload op would be
+/// too strict for cached lookups; 100 is far above what INIT-time setup alone produces, which
+/// is none), no ring at all where it is not.
+pub fn check_transport(v: &Variant, lib: Lib, rings: (usize, u64)) -> Result<(), String> {
+    let (n, cqes) = rings;
+    let what = if v.name.is_empty() { "the default variant" } else { v.name };
+    if v.wants_rings(lib == Lib::Ours) {
+        if cqes >= 100 {
+            return Ok(());
+        }
+        Err(format!(
+            "{what}: the daemon on {} has {n} io_uring(s) with {cqes} completions: it did not              serve over io_uring (is /sys/module/fuse/parameters/enable_uring Y?); refusing              to report",
+            lib.name()
+        ))
+    } else if n == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: the daemon on {} has {n} io_uring(s) ({cqes} completions) where /dev/fuse              was meant; refusing to report",
+            lib.name()
+        ))
+    }
 }
 
 /// "YYYY-MM-DD HH:MM UTC" without a date crate.
@@ -282,6 +318,31 @@ mod tests {
         let fail = ok.replace("backing_fail=0", "backing_fail=2");
         assert!(super::check_passthrough_log(Lib::Ours, &fail).is_err());
         assert!(super::check_passthrough_log(Lib::Ours, "fuse: something else\n").is_err());
+    }
+
+    #[test]
+    fn transports_are_checked_both_ways() {
+        use crate::plan::{Suites, variants};
+        let v = variants(Suites { classic: true, passthrough: false, uring: true }, "io_uring");
+        let by = |name: &str| v.iter().find(|x| x.name == name).expect(name);
+        let check = super::check_transport;
+        // Ours over io_uring: rings with completions, or refused.
+        assert!(check(by("io_uring"), Lib::Ours, (2, 5000)).is_ok());
+        assert!(check(by("io_uring"), Lib::Ours, (2, 3)).is_err());
+        assert!(check(by("io_uring"), Lib::Ours, (0, 0)).is_err());
+        // Debian's libfuse in the same variant runs on /dev/fuse: no ring.
+        assert!(check(by("io_uring"), Lib::Libfuse, (0, 0)).is_ok());
+        assert!(check(by("io_uring"), Lib::Libfuse, (1, 0)).is_err());
+        // libfuse 3.18.3 over io_uring must use its rings too.
+        assert!(check(by("3.18.3 io_uring"), Lib::Libfuse, (2, 900)).is_ok());
+        assert!(check(by("3.18.3 io_uring"), Lib::Libfuse, (0, 0)).is_err());
+        // /dev/fuse variants: any ring is refused, ours or libfuse's.
+        for name in ["/dev/fuse", "3.18.3 /dev/fuse"] {
+            for lib in [Lib::Ours, Lib::Libfuse] {
+                assert!(check(by(name), lib, (0, 0)).is_ok());
+                assert!(check(by(name), lib, (2, 0)).is_err(), "{name} {lib:?}");
+            }
+        }
     }
 
     #[test]

@@ -176,3 +176,45 @@ conf_build_libfuse318()
 		conf_die "ninja failed (log: $conf_318_top/ninja.log)"
 	}
 }
+
+# conf_build_libfuse318_uring <ninja-target>...: libfuse 3.18.3 again, this time with its own
+# FUSE-over-io_uring support (needs liburing-dev and libnuma-dev), in
+# $conf_cache/libfuse-3.18.3-uring/build (cached; only the targets asked for). Refuses a build
+# whose configuration lacks HAVE_URING (meson turns io_uring off quietly when a dependency is
+# missing). Sets conf_318u_build; holds $conf_cache/libfuse-3.18.3-uring/.lock on fd 9 while
+# building, and closes it again.
+conf_build_libfuse318_uring()
+{
+	conf_need_tools meson ninja gcc pkg-config
+	local tree top log
+	tree=$(conf_ref_tree sid fuse3-3.18.3)
+	top=$conf_cache/libfuse-3.18.3-uring
+	conf_318u_build=$top/build
+	log=$top/meson-setup.log
+	mkdir -p "$top"
+	pkg-config --exists liburing numa ||
+		conf_die "libfuse's io_uring needs liburing and libnuma: apt-get install liburing-dev libnuma-dev"
+	exec 9>"$top/.lock"
+	flock -w 900 9 || conf_die "another run holds $top/.lock for 15 minutes"
+	if [ ! -f "$conf_318u_build/build.ninja" ]; then
+		rm -rf "$conf_318u_build"
+		conf_note "configuring libfuse 3.18.3 with io_uring in $conf_318u_build"
+		meson setup "$conf_318u_build" "$tree" -Dbuildtype=debugoptimized -Dexamples=true \
+			-Dtests=false -Dutils=false -Denable-io-uring=true >"$log" 2>&1 || {
+			tail -n 30 "$log" >&2
+			rm -rf "$conf_318u_build"
+			conf_die "meson setup failed (log: $log)"
+		}
+	fi
+	# meson's own words (setup log) and the configuration the library is compiled with.
+	grep -q 'liburing linking and SQE128 support.*: YES' "$log" &&
+		grep -q '^#define HAVE_URING' "$conf_318u_build/fuse_config.h" ||
+		conf_die "libfuse 3.18.3 was configured without io_uring (see $log)"
+	conf_note "building ${*:-everything} (libfuse 3.18.3 with io_uring)"
+	timeout -k 10 1200 ninja -C "$conf_318u_build" -j "${FERROFUSE_CONF_BUILD_JOBS:-2}" "$@" \
+		>"$top/ninja.log" 2>&1 || {
+		tail -n 30 "$top/ninja.log" >&2
+		conf_die "ninja failed (log: $top/ninja.log)"
+	}
+	exec 9>&-
+}

@@ -9,6 +9,7 @@
 #
 # Usage: scripts/conformance/test-syscalls.sh [--lib system|ours] [--single-thread] [--debug]
 #                                             [--writeback] [--example NAME]
+#                                             [--io-uring | --io-uring-default]
 #   --lib system     Debian's /usr/lib/x86_64-linux-gnu/libfuse3.so.3 (the reference; default,
 #                    or $FUSE_UNDER_TEST)
 #   --lib ours       ours: LD_LIBRARY_PATH=${FERROFUSE_LIB_DIR:-<repo>/target/debug}
@@ -21,6 +22,13 @@
 #   --io-uring       -o io_uring (ours only): turns /sys/module/fuse/parameters/enable_uring on
 #                    for the run (root) and puts it back, and fails unless the daemon's
 #                    io_uring queues carried requests (completions in /proc/PID/fdinfo)
+#   --io-uring-default  (ours only) the switch on as with --io-uring, but no option and no
+#                    FUSE_URING_ENABLE: ours's default decides. Fails unless the rings carried
+#                    requests, or with --single-thread unless none were set up (the
+#                    single-threaded loop keeps /dev/fuse)
+#
+# Otherwise the daemon gets FUSE_URING_ENABLE=0: /dev/fuse, whatever the kernel switch says
+# (another run may hold it on meanwhile).
 #
 # Either way it proves, from /proc/PID/maps, which libfuse3 the daemon mapped.
 # Last line, always: "test_syscalls: N passed, M failed". Exit 0 only when M is 0 and the
@@ -39,17 +47,20 @@ fs_args=()
 syscall_args=()
 example=passthrough_ll
 io_uring=0
+uring_default=0
+single=0
 uring_param=/sys/module/fuse/parameters/enable_uring
 uring_was=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--lib) lib=${2:-}; shift 2 || conf_die "--lib needs system or ours" ;;
 	--lib=*) lib=${1#--lib=}; shift ;;
-	--single-thread) fs_args+=(-s); shift ;;
+	--single-thread) fs_args+=(-s); single=1; shift ;;
 	--debug) fs_args+=(-d); shift ;;
 	--writeback) fs_args+=(-o writeback); syscall_args+=(-53); shift ;;
 	--example) example=${2:-}; shift 2 || conf_die "--example needs a name" ;;
 	--io-uring) fs_args+=(-o io_uring); io_uring=1; shift ;;
+	--io-uring-default) io_uring=1; uring_default=1; shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) conf_die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -64,6 +75,10 @@ case $lib in
 system|ours) ;;
 *) conf_die "--lib must be system or ours, not '$lib'" ;;
 esac
+[ "$io_uring" = 0 ] || [ "$lib" = ours ] || conf_die "--io-uring and --io-uring-default are for --lib ours"
+# Rings with the switch on: expected unless the default meets the single-threaded loop.
+want_rings=$io_uring
+[ "$uring_default" = 0 ] || [ "$single" = 0 ] || want_rings=0
 
 conf_need_tools gcc pkg-config fusermount3 timeout realpath awk flock
 [ -e /dev/fuse ] || conf_die "/dev/fuse does not exist"
@@ -119,17 +134,24 @@ fi
 exec 8>&-
 
 # ---------------------------------------------------------------- library under test
+# The transport: /dev/fuse unless --io-uring (the option beats the variable) or
+# --io-uring-default (no variable: the library's default decides).
+if [ "$uring_default" = 1 ]; then
+	uring_env=(-u FUSE_URING_ENABLE)
+else
+	uring_env=(FUSE_URING_ENABLE=0)
+fi
 env_cmd=(env)
 if [ "$lib" = ours ]; then
 	libdir=$(conf_lib_dir)
 	want_lib=$libdir/libfuse3.so.3
-	env_cmd=(env "LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+	env_cmd=(env "${uring_env[@]}" "LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 else
 	want_lib=$(env -u LD_LIBRARY_PATH ldd "$bin/$prog" |
 		awk '$1 == "libfuse3.so.3" { print $3 }')
 	[ -n "$want_lib" ] && [ -e "$want_lib" ] ||
 		conf_die "$prog does not resolve libfuse3.so.3 to a system library"
-	env_cmd=(env -u LD_LIBRARY_PATH)
+	env_cmd=(env -u LD_LIBRARY_PATH "${uring_env[@]}")
 fi
 conf_note "library under test: $lib ($(realpath "$want_lib"))"
 
@@ -219,12 +241,17 @@ elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 
 # Over io_uring, the rings must have carried the test's requests: sum the completion-queue
-# tails of the daemon's io_uring descriptors.
+# tails of the daemon's io_uring descriptors. Where they must not exist, there must be none.
 if [ "$io_uring" = 1 ]; then
+	rings=$({ grep -l '^CqTail:' /proc/"$fs_pid"/fdinfo/* 2>/dev/null || true; } | wc -l)
 	cqes=$(cat /proc/"$fs_pid"/fdinfo/* 2>/dev/null | awk '$1 == "CqTail:" { n += $2 } END { print n + 0 }')
-	conf_note "io_uring completions: $cqes"
-	if [ "$cqes" -lt 300 ]; then
+	conf_note "io_uring: $rings ring(s), $cqes completions"
+	if [ "$want_rings" = 1 ] && [ "$cqes" -lt 300 ]; then
 		echo "$conf_name: the daemon's io_uring queues carried $cqes requests (want >= 300)" >&2
+		show_log
+		failed=$((failed + 1))
+	elif [ "$want_rings" = 0 ] && [ "$rings" -ne 0 ]; then
+		echo "$conf_name: the single-threaded daemon set up $rings io_uring(s) by default" >&2
 		show_log
 		failed=$((failed + 1))
 	fi

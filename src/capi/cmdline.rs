@@ -244,6 +244,8 @@ const LOWLEVEL_HELP: &str = "    -o allow_other         let every user access th
     -o allow_root          let root access it as well as the owner
     -o auto_unmount        unmount when the filesystem process ends
     -o io_uring            take requests over FUSE-over-io_uring
+    -o no_io_uring         read /dev/fuse (io_uring is the multithreaded
+                           loop's default where the kernel offers it)
     -o io_uring_q_depth=N  depth of each io_uring queue
 ";
 

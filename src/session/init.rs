@@ -7,6 +7,7 @@ use crate::codec::as_bytes;
 use crate::kernel::init::*;
 use crate::kernel::*;
 
+use super::uring::{Choice, Plan};
 use super::{BUFFER_HEADER_SIZE, DEFAULT_MAX_PAGES_PER_REQ, ReqHandle, Session, page_size, req};
 
 /// Kernel INIT flag → library capability, for what the kernel offers.
@@ -151,6 +152,10 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
         return;
     }
     let implemented = se.with_fs(|fs| fs.implemented()).unwrap_or_default();
+    let (uring_choice, loop_kind) = (se.uring, se.loop_kind());
+    let uring_wanted = uring_choice == Choice::Asked
+        || (uring_choice == Choice::Default
+            && super::uring::default_wants(loop_kind, se.has_custom_io()));
     let mut bufsize = se.bufsize();
     let mut inflags: u64 = 0;
     let conn_ptr = se.conn_ptr();
@@ -200,8 +205,9 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             (true, FUSE_CAP_ASYNC_DIO),
             (true, FUSE_CAP_IOCTL_DIR),
             (true, FUSE_CAP_ATOMIC_O_TRUNC),
-            // Wanted by default only when asked for: sessions that did not ask see no change.
-            (se.uring, FUSE_CAP_OVER_IO_URING),
+            // Wanted when asked for, or where the library's default uses the rings (the
+            // multithreaded loop): the filesystem's init sees what will be used.
+            (uring_wanted, FUSE_CAP_OVER_IO_URING),
             (implemented.write_buf, FUSE_CAP_SPLICE_READ),
             (implemented.posix_locks, FUSE_CAP_POSIX_LOCKS),
             (implemented.flock, FUSE_CAP_FLOCK_LOCKS),
@@ -292,20 +298,30 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
         out.time_gran = conn.time_gran;
     }
     // io_uring: the command line decides, not `want`: libfuse's own examples zero
-    // `conn->want` in init() and so lose the transport the user asked for.
+    // `conn->want` in init() and so lose the transport the user asked for. Without an explicit
+    // choice the library's default holds unless init() turned the capability off with
+    // fuse_unset_feature_flag (which clears the library's own record of it).
     let offered = conn.capable_ext & FUSE_CAP_OVER_IO_URING != 0;
+    let unset_by_fs = uring_wanted && se.shadow().lock().1 & FUSE_CAP_OVER_IO_URING == 0;
+    let plan =
+        super::uring::plan(uring_choice, loop_kind, se.has_custom_io(), offered, unset_by_fs);
     let mut ring = None;
-    if se.uring {
-        if se.has_custom_io() {
-            crate::log::err("fuse: io_uring not used with custom I/O; reading /dev/fuse\n");
-        } else if !offered {
-            crate::log::err(
-                "fuse: io_uring not offered by the kernel (needs Linux 6.14+ and, as root, \
-                 `echo Y > /sys/module/fuse/parameters/enable_uring`); reading /dev/fuse\n",
-            );
-        } else {
+    match plan {
+        Plan::DevFuse(why) => {
+            if let Some(line) = why {
+                crate::log::err(line);
+            } else if debug && unset_by_fs && offered {
+                crate::log::debug("io_uring: init() turned it off; reading /dev/fuse\n");
+            }
+        }
+        Plan::Start => {
             if conn.want_ext & FUSE_CAP_OVER_IO_URING == 0 && debug {
-                crate::log::debug("io_uring: init() cleared it; kept, as -o io_uring asks\n");
+                crate::log::debug(if uring_choice == Choice::Asked {
+                    "io_uring: init() cleared it; kept, as -o io_uring asks\n"
+                } else {
+                    "io_uring: init() cleared want; kept (fuse_unset_feature_flag or \
+                     -o no_io_uring turns it off)\n"
+                });
             }
             let page = page_size();
             let cfg = super::uring::PoolConfig {
@@ -315,6 +331,15 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             };
             match super::uring::Pool::start(se, cfg) {
                 Ok(p) => ring = Some(p),
+                // The default falls back quietly (shown with -d); an explicit request says so.
+                Err(e) if uring_choice == Choice::Default => {
+                    if debug {
+                        crate::log::debug(&format!(
+                            "io_uring: not started ({}); reading /dev/fuse\n",
+                            crate::sys::strerror(e)
+                        ));
+                    }
+                }
                 Err(e) => crate::log::err(&format!(
                     "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
                     crate::sys::strerror(e)
@@ -362,8 +387,10 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     if let Some(p) = ring {
         if debug {
             let single = if se.conn().bits & 2 != 0 { ", single issuer" } else { "" };
+            let default =
+                if uring_choice == Choice::Default { " (default: multithreaded loop)" } else { "" };
             crate::log::debug(&format!(
-                "io_uring: started, queue depth {}{single}\n",
+                "io_uring: started, queue depth {}{single}{default}\n",
                 se.uring_q_depth
             ));
         }

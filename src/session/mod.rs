@@ -18,7 +18,9 @@ pub mod uring;
 mod tests;
 
 use std::io::IoSlice;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use parking_lot::{Mutex, RwLock};
 
@@ -104,8 +106,8 @@ pub struct SessionOpts {
     pub debug: bool,
     /// `allow_root`: mount with allow_other, then refuse everyone but root and the owner.
     pub deny_others: bool,
-    /// `io_uring`.
-    pub uring: bool,
+    /// The last of `io_uring` (true) and `no_io_uring` (false).
+    pub uring: Option<bool>,
     /// `io_uring_q_depth=N`.
     pub uring_q_depth: Option<u32>,
     /// `sync_init` / `no_sync_init` (ferrofuse's option, so unmodified programs can opt in).
@@ -144,8 +146,11 @@ pub struct Session {
     pub version: (u32, u32, u32),
     /// The program's `userdata`, as an address.
     pub userdata: usize,
-    /// io_uring was asked for (`-o io_uring`, or libfuse's `FUSE_URING_ENABLE=1`).
-    pub uring: bool,
+    /// What the session was told about io_uring (`-o io_uring`/`no_io_uring`, libfuse's
+    /// `FUSE_URING_ENABLE`, or nothing: the default).
+    pub uring: uring::Choice,
+    /// Which loop serves the session ([`uring::LoopKind`] as a number), set when it starts.
+    loop_kind: AtomicU8,
     /// Entries per io_uring queue.
     pub uring_q_depth: u32,
     ring: RwLock<Option<std::sync::Arc<uring::Pool>>>,
@@ -205,7 +210,11 @@ impl Session {
             pre_317,
             version,
             userdata,
-            uring: opts.uring || env_u32("FUSE_URING_ENABLE").is_some_and(|v| v != 0),
+            uring: uring::Choice::from(
+                opts.uring,
+                std::env::var("FUSE_URING_ENABLE").ok().as_deref(),
+            ),
+            loop_kind: AtomicU8::new(uring::LoopKind::Unknown as u8),
             uring_q_depth: opts
                 .uring_q_depth
                 .or_else(|| env_u32("FUSE_URING_QUEUE_DEPTH"))
@@ -270,6 +279,21 @@ impl Session {
     /// Whether the connection was set up with synchronous INIT.
     pub fn is_sync_init(&self) -> bool {
         self.is_sync_init.load(Ordering::Acquire)
+    }
+
+    /// Record which loop serves the session; the loops call this before reading a request,
+    /// so INIT knows whether io_uring's default applies.
+    pub fn set_loop_kind(&self, k: uring::LoopKind) {
+        self.loop_kind.store(k as u8, Ordering::Release);
+    }
+
+    /// Which loop serves the session (Unknown until one starts).
+    pub fn loop_kind(&self) -> uring::LoopKind {
+        match self.loop_kind.load(Ordering::Acquire) {
+            x if x == uring::LoopKind::Single as u8 => uring::LoopKind::Single,
+            x if x == uring::LoopKind::Multi as u8 => uring::LoopKind::Multi,
+            _ => uring::LoopKind::Unknown,
+        }
     }
 
     /// Turn on debug output.
@@ -746,6 +770,7 @@ impl Session {
     /// The single-threaded loop: receive and process until unmounted or told to exit.
     /// Returns 0, the session's recorded error, or -errno from reading.
     pub fn run_loop(&self) -> i32 {
+        self.set_loop_kind(uring::LoopKind::Single);
         let mut buf = Vec::new();
         let mut res: isize = 0;
         while !self.exited() {

@@ -189,6 +189,8 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             return -e;
         }
     };
+    // Before the first worker reads INIT: it decides io_uring's default on this.
+    se.set_loop_kind(super::uring::LoopKind::Multi);
     let cfg = MtConfig { max_threads: cfg.max_threads.max(1), ..cfg };
     let sh = Arc::new(Shared {
         se: se as *const Session as usize,

@@ -10,6 +10,7 @@ enum Field {
     Debug,
     DenyOthers,
     Uring,
+    NoUring,
     UringQDepth,
     SyncInit,
     NoSyncInit,
@@ -25,6 +26,7 @@ const LL_SPECS: &[OptSpec<'static, Field>] = &[
     set(b"--debug", Field::Debug),
     set(b"allow_root", Field::DenyOthers),
     set(b"io_uring", Field::Uring),
+    set(b"no_io_uring", Field::NoUring),
     OptSpec { templ: b"io_uring_q_depth=%u", target: Some(Field::UringQDepth), value: -1 },
     set(b"sync_init", Field::SyncInit),
     set(b"no_sync_init", Field::NoSyncInit),
@@ -40,7 +42,8 @@ impl<A: ArgVec> Handler<A, Field> for LlHandler<'_> {
         match target {
             Field::Debug => self.0.debug = value != 0,
             Field::DenyOthers => self.0.deny_others = value != 0,
-            Field::Uring => self.0.uring = value != 0,
+            Field::Uring => self.0.uring = Some(true),
+            Field::NoUring => self.0.uring = Some(false),
             Field::UringQDepth => {}
             Field::SyncInit => self.0.sync_init = Some(true),
             Field::NoSyncInit => self.0.sync_init = Some(false),
@@ -123,6 +126,17 @@ mod tests {
         let (so, _, _) = parse_session_args(&v(&["prog", "-odebug,io_uring_q_depth=8"])).unwrap();
         assert!(so.debug);
         assert_eq!(so.uring_q_depth, Some(8));
+        assert_eq!(so.uring, None);
+        // io_uring / no_io_uring: the last one given counts.
+        let (so, _, _) = parse_session_args(&v(&["prog", "-o", "io_uring"])).unwrap();
+        assert_eq!(so.uring, Some(true));
+        let (so, _, _) = parse_session_args(&v(&["prog", "-o", "no_io_uring"])).unwrap();
+        assert_eq!(so.uring, Some(false));
+        let (so, _, _) =
+            parse_session_args(&v(&["prog", "-o", "io_uring,no_io_uring", "-o", "debug"])).unwrap();
+        assert_eq!(so.uring, Some(false));
+        let (so, _, _) = parse_session_args(&v(&["prog", "-ono_io_uring", "-oio_uring"])).unwrap();
+        assert_eq!(so.uring, Some(true));
     }
 
     #[test]

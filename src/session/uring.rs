@@ -28,6 +28,105 @@ use super::Session;
 /// libfuse's default queue depth.
 pub const DEFAULT_Q_DEPTH: u32 = 8;
 
+/// What a session was told about io_uring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// `-o io_uring`, or `FUSE_URING_ENABLE` set to a number other than 0.
+    Asked,
+    /// `-o no_io_uring`, or `FUSE_URING_ENABLE=0`.
+    Refused,
+    /// Neither: the rings are used when the multithreaded loop serves the session and the
+    /// kernel offers them (see [`plan`]).
+    Default,
+}
+
+impl Choice {
+    /// The choice from the command line's last `io_uring`/`no_io_uring` (`opt`), else from
+    /// `FUSE_URING_ENABLE` (`env`, read as C's atoi reads it, as libfuse does), else the default.
+    pub fn from(opt: Option<bool>, env: Option<&str>) -> Choice {
+        match (opt, env) {
+            (Some(true), _) => Choice::Asked,
+            (Some(false), _) => Choice::Refused,
+            (None, Some(v)) if atoi(v) != 0 => Choice::Asked,
+            (None, Some(_)) => Choice::Refused,
+            (None, None) => Choice::Default,
+        }
+    }
+}
+
+/// C's atoi: optional blanks and sign, then digits; 0 when there are none.
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg { -n } else { n }
+}
+
+/// Which loop serves a session, recorded when the loop starts (before it reads a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopKind {
+    /// No loop of ours yet: INIT answered during the mount (synchronous INIT), or a program
+    /// that reads and processes requests itself.
+    Unknown,
+    /// `fuse_session_loop` (`fuse_loop`, `-s`).
+    Single,
+    /// `fuse_session_loop_mt` in any form (`fuse_loop_mt`, `fuse_main` without `-s`).
+    Multi,
+}
+
+/// What INIT does about io_uring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Start the rings (and grant FUSE_OVER_IO_URING once they are set up).
+    Start,
+    /// Read `/dev/fuse`, saying why in this line first when io_uring was asked for.
+    DevFuse(Option<&'static str>),
+}
+
+/// The line for an explicit request the kernel does not offer.
+pub const NOT_OFFERED: &str = "fuse: io_uring not offered by the kernel (needs Linux 6.14+ and, \
+     as root, `echo Y > /sys/module/fuse/parameters/enable_uring`); reading /dev/fuse\n";
+/// The line for an explicit request on a session with custom I/O.
+pub const CUSTOM_IO: &str = "fuse: io_uring not used with custom I/O; reading /dev/fuse\n";
+
+/// Whether the library's default, on its own, wants the rings: the multithreaded loop
+/// serves the session over the device (its callbacks already run concurrently, as the rings'
+/// threads would run them). Not for the single-threaded loop, whose programs do not expect
+/// concurrent callbacks; not for custom I/O; not when the loop was unknown at INIT.
+pub fn default_wants(loop_kind: LoopKind, custom_io: bool) -> bool {
+    loop_kind == LoopKind::Multi && !custom_io
+}
+
+/// INIT's io_uring decision. `offered`: the kernel's INIT carried FUSE_OVER_IO_URING.
+/// `unset_by_fs`: the filesystem's `init` turned the capability off with
+/// `fuse_unset_feature_flag` (which overrides the library's default, not the command line).
+/// Only an explicit request that cannot be met says so; the default falls back silently.
+pub fn plan(
+    choice: Choice,
+    loop_kind: LoopKind,
+    custom_io: bool,
+    offered: bool,
+    unset_by_fs: bool,
+) -> Plan {
+    match choice {
+        Choice::Refused => Plan::DevFuse(None),
+        Choice::Asked if custom_io => Plan::DevFuse(Some(CUSTOM_IO)),
+        Choice::Asked if !offered => Plan::DevFuse(Some(NOT_OFFERED)),
+        Choice::Asked => Plan::Start,
+        Choice::Default if default_wants(loop_kind, custom_io) && offered && !unset_by_fs => {
+            Plan::Start
+        }
+        Choice::Default => Plan::DevFuse(None),
+    }
+}
+
 /// Where a request that came over the ring is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingSlot {
@@ -425,5 +524,63 @@ fn serve(se: &Session, pool: &Pool, qid: usize, q: &Queue, idx: usize) {
             let mut out = fuse_out_header { len: 0, error: -libc::EIO, unique: h.unique };
             pool.reply(se, slot, &mut out, &[], true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_beats_the_environment() {
+        assert_eq!(Choice::from(None, None), Choice::Default);
+        assert_eq!(Choice::from(Some(true), None), Choice::Asked);
+        assert_eq!(Choice::from(Some(false), None), Choice::Refused);
+        assert_eq!(Choice::from(None, Some("1")), Choice::Asked);
+        assert_eq!(Choice::from(None, Some(" 2x")), Choice::Asked);
+        assert_eq!(Choice::from(None, Some("0")), Choice::Refused);
+        // As libfuse's atoi reads it: set but not a number is 0.
+        assert_eq!(Choice::from(None, Some("")), Choice::Refused);
+        assert_eq!(Choice::from(None, Some("yes")), Choice::Refused);
+        assert_eq!(Choice::from(Some(true), Some("0")), Choice::Asked);
+        assert_eq!(Choice::from(Some(false), Some("1")), Choice::Refused);
+    }
+
+    #[test]
+    fn the_default_is_the_multithreaded_loop_on_the_device_when_offered() {
+        use LoopKind::*;
+        let start = |loop_kind, custom, offered, unset| {
+            plan(Choice::Default, loop_kind, custom, offered, unset) == Plan::Start
+        };
+        assert!(start(Multi, false, true, false));
+        assert!(!start(Single, false, true, false), "-s keeps /dev/fuse");
+        assert!(!start(Unknown, false, true, false), "INIT before the loop keeps /dev/fuse");
+        assert!(!start(Multi, true, true, false), "custom I/O keeps its transport");
+        assert!(!start(Multi, false, false, false), "not offered");
+        assert!(!start(Multi, false, true, true), "init() unset the capability");
+        // The default never explains itself.
+        for k in [Unknown, Single, Multi] {
+            for (c, o, u) in [(false, false, false), (true, true, false), (false, true, true)] {
+                assert!(matches!(
+                    plan(Choice::Default, k, c, o, u),
+                    Plan::Start | Plan::DevFuse(None)
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn an_explicit_choice_wins_and_says_why_it_cannot_be_met() {
+        use LoopKind::*;
+        for k in [Unknown, Single, Multi] {
+            assert_eq!(plan(Choice::Asked, k, false, true, true), Plan::Start);
+            assert_eq!(
+                plan(Choice::Asked, k, false, false, false),
+                Plan::DevFuse(Some(NOT_OFFERED))
+            );
+            assert_eq!(plan(Choice::Asked, k, true, true, false), Plan::DevFuse(Some(CUSTOM_IO)));
+            assert_eq!(plan(Choice::Refused, k, false, true, false), Plan::DevFuse(None));
+        }
+        assert!(NOT_OFFERED.contains("enable_uring"));
     }
 }

@@ -7,6 +7,7 @@
 pub mod cbuild;
 pub mod checks;
 pub mod mount;
+pub mod uring;
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;

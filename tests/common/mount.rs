@@ -33,7 +33,8 @@ impl Lib {
         }
     }
 
-    /// Set up `cmd`'s environment for this library.
+    /// Set up `cmd`'s environment for this library, and pin its transport: see
+    /// [`pin_dev_fuse`].
     pub fn apply(self, cmd: &mut Command) {
         match self {
             Lib::System => {
@@ -43,6 +44,23 @@ impl Lib {
                 cmd.env("LD_LIBRARY_PATH", super::target_profile_dir());
             }
         }
+        pin_dev_fuse(cmd);
+    }
+}
+
+/// The variable that opts a session out of io_uring (libfuse's; ours honours it too).
+pub const URING_ENV: &str = "FUSE_URING_ENABLE";
+
+/// Unless the test decided itself (set or removed `FUSE_URING_ENABLE` on `cmd`), give the
+/// daemon `FUSE_URING_ENABLE=0`. Ours makes io_uring the multithreaded loop's default when
+/// the kernel offers it (`/sys/module/fuse/parameters/enable_uring` = Y): the io_uring tests
+/// turn that switch on, and it is one switch for the whole machine, so without this every
+/// daemon started meanwhile (by a parallel test of the same binary, or by anyone's run on
+/// this machine) would change transport under its test. `-o io_uring` still wins (the command
+/// line beats the environment); libfuse reads the variable the same way (3.14 ignores it).
+pub fn pin_dev_fuse(cmd: &mut Command) {
+    if !cmd.get_envs().any(|(k, _)| k == URING_ENV) {
+        cmd.env(URING_ENV, "0");
     }
 }
 
