@@ -71,7 +71,14 @@ fn parse(text: &[u8]) -> Vec<Entry> {
 }
 
 fn read_mountinfo() -> Vec<Entry> {
-    std::fs::read("/proc/self/mountinfo").map(|t| parse(&t)).unwrap_or_default()
+    use std::io::Read;
+    // proc files report size 0, and the kernel formats the table again for every read: start
+    // with room for a typical table so it comes in one or two reads, not a dozen growing ones.
+    let mut text = Vec::with_capacity(64 * 1024);
+    match std::fs::File::open("/proc/self/mountinfo").and_then(|mut f| f.read_to_end(&mut text)) {
+        Ok(_) => parse(&text),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn is_fuse(fstype: &[u8]) -> bool {
