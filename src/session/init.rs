@@ -295,6 +295,7 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     // `conn->want` in init() and so lose the transport the user asked for.
     let offered = conn.capable_ext & FUSE_CAP_OVER_IO_URING != 0;
     let mut ring = None;
+    let mut ring_error = None;
     if se.uring {
         if se.has_custom_io() {
             crate::log::err("fuse: io_uring not used with custom I/O; reading /dev/fuse\n");
@@ -315,10 +316,13 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
             };
             match super::uring::Pool::start(se, cfg) {
                 Ok(p) => ring = Some(p),
-                Err(e) => crate::log::err(&format!(
-                    "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
-                    crate::sys::strerror(e)
-                )),
+                Err(e) => {
+                    ring_error = Some(e);
+                    crate::log::err(&format!(
+                        "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
+                        crate::sys::strerror(e)
+                    ))
+                }
             }
         }
     }
@@ -329,6 +333,15 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
         conn.want_ext &= !FUSE_CAP_OVER_IO_URING;
     }
     conn.want = lower(conn.want_ext);
+    super::init_status::report(
+        &conn,
+        super::init_status::UringState::of(
+            ring.is_some(),
+            ring_error,
+            se.has_custom_io(),
+            se.uring,
+        ),
+    );
     if inflags & FUSE_INIT_EXT != 0 {
         outflags |= FUSE_INIT_EXT;
         out.flags2 = (outflags >> 32) as u32;
