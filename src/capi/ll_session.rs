@@ -279,6 +279,9 @@ pub unsafe extern "C" fn fuse_session_mount(
             // The parent mounted it and will unmount it: like libfuse 3.14, remember no
             // mountpoint, so fuse_session_unmount leaves the mount alone.
             s.set_fd(fd);
+            // Mounted all the same: an early-daemonized parent (3.19) is told once INIT is
+            // answered, as for a mount of our own.
+            crate::daemonize::set_mounted();
             return 0;
         }
         let want_sync = match s.sync_init_mode() {
