@@ -1406,6 +1406,22 @@ unsafe fn main_common(
             crate::log::err("error: no mountpoint specified\n");
             break 'run 2;
         }
+        // As libfuse 3.19: daemonize before creating anything (the parent waits until the
+        // filesystem is mounted and INIT answered, which makes the mount synchronous, so what
+        // INIT logs still reaches the caller's stderr), unless the program started that itself.
+        let self_daemonize = !crate::daemonize::early_is_used();
+        if self_daemonize {
+            let flags = if opts.foreground != 0 {
+                super::fuse_daemonize::FUSE_DAEMONIZE_NO_BACKGROUND
+            } else {
+                0
+            };
+            let r = crate::daemonize::early_start(flags);
+            if r != 0 {
+                crate::log::err("fuse: daemonize_early_start failed\n");
+                break 'run 5;
+            }
+        }
         // SAFETY: our vector; the caller's operations.
         let f = unsafe { _fuse_new_31(&mut args, op, op_size, version, user_data) };
         if f.is_null() {
@@ -1417,15 +1433,14 @@ unsafe fn main_common(
                 break 'mounted 4;
             }
             let res = 'serving: {
-                // SAFETY: forks before any thread of ours exists, as libfuse does.
-                if unsafe { super::fuse_common::fuse_daemonize(opts.foreground) } != 0 {
-                    break 'serving 5;
-                }
                 // SAFETY: our fuse.
                 let se = unsafe { fuse_get_session(f) };
                 // SAFETY: our session.
                 if unsafe { super::fuse_common::fuse_set_signal_handlers(se) } != 0 {
                     break 'serving 6;
+                }
+                if self_daemonize {
+                    crate::daemonize::early_success();
                 }
                 let r = if opts.singlethread != 0 {
                     // SAFETY: our fuse.
