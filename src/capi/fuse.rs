@@ -1380,6 +1380,8 @@ unsafe fn main_common(
     if unsafe { super::cmdline::parse_cmdline_312(&mut args, &mut opts) } != 0 {
         return 1;
     }
+    // Whether fuse_main itself forked (the program had not started daemonizing early).
+    let mut self_daemonize = false;
     let res = 'run: {
         if opts.show_version != 0 {
             // SAFETY: a static C string.
@@ -1409,7 +1411,7 @@ unsafe fn main_common(
         // As libfuse 3.19: daemonize before creating anything (the parent waits until the
         // filesystem is mounted and INIT answered, which makes the mount synchronous, so what
         // INIT logs still reaches the caller's stderr), unless the program started that itself.
-        let self_daemonize = !crate::daemonize::early_is_used();
+        self_daemonize = !crate::daemonize::early_is_used();
         if self_daemonize {
             let flags = if opts.foreground != 0 {
                 super::fuse_daemonize::FUSE_DAEMONIZE_NO_BACKGROUND
@@ -1481,6 +1483,12 @@ unsafe fn main_common(
         unsafe { fuse_destroy(f) };
         res
     };
+    // A failure before the mount was reported: the waiting parent exits with this code (3 for
+    // setup, 4 for the mount, as a foreground run returns), where libfuse 3.19's parent only
+    // sees the pipe close and exits 1.
+    if res != 0 && self_daemonize && crate::daemonize::early_is_active() {
+        crate::daemonize::early_fail(res);
+    }
     // SAFETY: malloc'd by fuse_parse_cmdline (or NULL).
     unsafe { libc::free(opts.mountpoint.cast()) };
     // SAFETY: our vector (freed only where the library allocated it).
