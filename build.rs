@@ -69,6 +69,12 @@ const HEADERS: &[Header] = &[
     },
     Header { name: "cuse_lowlevel.h", sources: &["src/capi/cuse_lowlevel.rs"], exclude: &[] },
     Header { name: "fuse_daemonize.h", sources: &["src/capi/fuse_daemonize.rs"], exclude: &[] },
+    Header {
+        name: "fuse_service.h",
+        sources: &["src/capi/fuse_service.rs"],
+        // fuse.h declares it, with its inline wrapper.
+        exclude: &["fuse_service_main_real_versioned"],
+    },
 ];
 
 /// C spellings of types that a header uses but does not define itself.

@@ -10,6 +10,7 @@
 //! - [`session`]: the session: INIT, dispatch, replies, the loops, synchronous INIT.
 //! - [`highlevel`]: the node table, paths and configuration under `<fuse.h>`.
 //! - [`daemonize`]: libfuse 3.19's early-daemonize API.
+//! - [`watchdog`]: libfuse 3.19's teardown watchdog (a dead connection ends the session).
 //! - [`fusermount3`]: our setuid mount helper (built as the `fusermount3` binary).
 //! - [`capi`]: the only place with `#[unsafe(no_mangle)]`: one module per libfuse header.
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -26,3 +27,4 @@ pub mod mount;
 pub mod opt;
 pub mod session;
 pub mod sys;
+pub mod watchdog;

@@ -61,6 +61,9 @@ fuse_session_exit(NULL): survived
 fuse_session_reset(NULL): survived
 fuse_session_exited(NULL): 1
 fuse_session_set_debug(NULL): survived
+fuse_session_start_teardown_watchdog(NULL, 5, NULL, NULL): NULL
+fuse_session_stop_teardown_watchdog(NULL): survived
+fuse_session_stop_teardown_watchdog((void *)GARBAGE): survived
 fuse_session_loop(NULL): -22
 loop_mt_312(NULL, NULL): -22
 loop_mt_32(NULL, NULL): -22
@@ -77,6 +80,33 @@ fuse_set_fail_signal_handlers(NULL): 0
 fuse_remove_signal_handlers(NULL): survived
 fuse_open_channel(NULL, "rw"): -1
 fuse_open_channel("/nonexistent/mnt", NULL): -1
+se: pointer
+fuse_session_start_teardown_watchdog(se, 5, NULL, NULL): NULL
+fuse_session_start_teardown_watchdog(se, 0, NULL, NULL): NULL
+fuse_session_start_teardown_watchdog(se, -1, NULL, NULL): NULL
+fuse_service_accept(NULL): -22
+fuse_service_accept(&sf): 0
+sf: NULL
+fuse_service_can_allow_other(NULL): 0
+fuse_service_can_fuseblk(NULL): 0
+fuse_service_release(NULL): survived
+fuse_service_destroy(NULL): survived
+fuse_service_destroy(&sf): survived
+sf: NULL
+fuse_service_append_args(NULL, NULL): -95
+fuse_service_cmdline(0, NULL, NULL): NULL
+fuse_service_parse_cmdline_opts(NULL, NULL): -1
+fuse_service_request_file(NULL, NULL, 0, 0, 0): -95
+fuse_service_request_blockdev(NULL, NULL, 0, 0, 0, 0): -95
+fuse_service_receive_file(NULL, "x", &fd): -95
+fd: -1
+fuse_service_receive_file(NULL, NULL, NULL): -95
+fuse_service_finish_file_requests(NULL): -95
+fuse_service_expect_mount_format(NULL, S_IFREG): survived
+fuse_service_session_mount(NULL, NULL, S_IFDIR, NULL): -95
+fuse_service_send_goodbye(NULL, 0): -95
+fuse_service_exit(3): 3
+((service_main_t)sym("fuse_service_main_real_versioned", NULL))(NULL, NULL, NULL, 0, NULL, NULL): 1
 fuse_lowlevel_notify_poll(NULL): 0
 fuse_lowlevel_notify_inval_inode(NULL, 1, 0, 0): -22
 fuse_lowlevel_notify_increment_epoch(NULL): -22

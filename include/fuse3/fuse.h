@@ -1117,6 +1117,25 @@ int fuse_loop_mt_32(struct fuse *f, struct fuse_loop_config *config);
 int fuse_loop_mt(struct fuse *f, struct fuse_loop_config *config);
 #endif
 
+#if FUSE_USE_VERSION >= FUSE_MAKE_VERSION(3, 19)
+/* fuse_service_main(): fuse_main for a server run by a mount service (<fuse_service.h>).
+ * ferrofuse has no mount service: it logs why and returns 1. */
+struct fuse_service;
+int fuse_service_main_real_versioned(struct fuse_service *service, struct fuse_args *args,
+				     const struct fuse_operations *op, size_t op_size,
+				     struct libfuse_version *version, void *user_data);
+static inline int fuse_service_main_fn(struct fuse_service *service, struct fuse_args *args,
+				       const struct fuse_operations *op, void *user_data)
+{
+	struct libfuse_version version = {
+		FUSE_MAJOR_VERSION, FUSE_MINOR_VERSION, FUSE_HOTFIX_VERSION, 0
+	};
+	return fuse_service_main_real_versioned(service, args, op, sizeof(*(op)), &version,
+						user_data);
+}
+#define fuse_service_main(s, args, op, user_data) fuse_service_main_fn(s, args, op, user_data)
+#endif
+
 /* Stacking modules (subdir, iconv, ...) are not supported by ferrofuse: modules=... is
  * refused. The factory type stays for sources that mention it. */
 typedef struct fuse_fs *(*fuse_module_factory_t)(struct fuse_args *args, struct fuse_fs *fs[]);

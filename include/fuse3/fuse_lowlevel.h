@@ -1005,6 +1005,30 @@ int fuse_session_exited(struct fuse_session *se);
 void fuse_session_set_debug(struct fuse_session *se);
 
 /**
+ * Starts a thread that watches the session's connection: when the kernel drops it (`umount
+ * -f`, an abort through fusectl, the unmount), the session is told to exit; if the watchdog
+ * is still running `timeout_sec` seconds later, `cb(cb_data)` runs (or, without `cb`, the
+ * process exits with status 1). Returns the handle for `fuse_session_stop_teardown_watchdog`,
+ * or NULL (bad arguments, an unmounted session, one already running).
+ *
+ * # Safety
+ * `se` is a live, mounted session; `cb` is NULL or callable with `cb_data` from another
+ * thread.
+ */
+void *fuse_session_start_teardown_watchdog(struct fuse_session *se,
+                                           int timeout_sec,
+                                           fuse_timeout_cb cb,
+                                           void *cb_data);
+
+/**
+ * Stops a teardown watchdog and waits for its thread. NULL is ignored.
+ *
+ * # Safety
+ * `data` is NULL or what `fuse_session_start_teardown_watchdog` returned, not yet stopped.
+ */
+void fuse_session_stop_teardown_watchdog(void *data);
+
+/**
  * Serves requests on the calling thread until the filesystem is unmounted or the session is
  * told to exit. Returns 0, or the error that ended it (negative errno or a signal number).
  *

@@ -218,3 +218,56 @@ conf_build_libfuse318_uring()
 	}
 	exec 9>&-
 }
+
+# conf_build_libfuse319: libfuse 3.19.0-rc0 (the git mirror's pinned commit, archived into
+# $conf_cache/libfuse-3.19/src) configured with io_uring (liburing-dev) and built whole under
+# $conf_cache/libfuse-3.19/build, once. Sets conf_319_top, conf_319_src, conf_319_build and
+# conf_319_commit, and leaves fd 9 holding $conf_319_top/.lock (one build, and one run of its
+# copies, at a time).
+#   FERROFUSE_LIBFUSE319_GIT     the git directory to archive from (default: the mirror)
+#   FERROFUSE_LIBFUSE319_COMMIT  the commit (default: the one the README's counts are from)
+conf_build_libfuse319()
+{
+	conf_need_tools meson ninja gcc g++ git pkg-config
+	local git=${FERROFUSE_LIBFUSE319_GIT:-/work/.mirror/libfuse+libfuse/repo}
+	conf_319_commit=${FERROFUSE_LIBFUSE319_COMMIT:-e8d407ce93bf0d87efe7bbfafdfbd3c471597a02}
+	conf_319_top=$conf_cache/libfuse-3.19
+	conf_319_src=$conf_319_top/src
+	conf_319_build=$conf_319_top/build
+	mkdir -p "$conf_319_top"
+	exec 9>"$conf_319_top/.lock"
+	flock -w 900 9 || conf_die "another run holds $conf_319_top/.lock for 15 minutes"
+	if [ "$(cat "$conf_319_src/.commit" 2>/dev/null)" != "$conf_319_commit" ]; then
+		git -C "$git" cat-file -e "$conf_319_commit^{commit}" 2>/dev/null ||
+			conf_die "libfuse commit $conf_319_commit not found in $git (set FERROFUSE_LIBFUSE319_GIT to a libfuse git directory that has it)"
+		conf_note "extracting libfuse $conf_319_commit from $git"
+		rm -rf --one-file-system "$conf_319_src" "$conf_319_build"
+		mkdir -p "$conf_319_src"
+		git -C "$git" archive "$conf_319_commit" | tar -x -C "$conf_319_src" ||
+			conf_die "git archive of $conf_319_commit failed"
+		echo "$conf_319_commit" >"$conf_319_src/.commit"
+	fi
+	if [ ! -f "$conf_319_build/build.ninja" ]; then
+		pkg-config --exists liburing ||
+			conf_die "liburing's development files are missing (apt-get install liburing-dev): libfuse's io_uring mode needs them"
+		rm -rf "$conf_319_build"
+		conf_note "configuring libfuse 3.19 in $conf_319_build"
+		meson setup "$conf_319_build" "$conf_319_src" -Dbuildtype=debugoptimized \
+			-Dexamples=true -Dtests=true -Dutils=true -Denable-io-uring=true \
+			>"$conf_319_top/meson-setup.log" 2>&1 || {
+			tail -n 30 "$conf_319_top/meson-setup.log" >&2
+			rm -rf "$conf_319_build"
+			conf_die "meson setup failed (log: $conf_319_top/meson-setup.log)"
+		}
+		grep -q HAVE_URING "$conf_319_build/fuse_config.h" ||
+			conf_die "meson did not enable io_uring (log: $conf_319_top/meson-setup.log)"
+	fi
+	if ! ninja -C "$conf_319_build" -n 2>/dev/null | grep -q '^ninja: no work to do'; then
+		conf_note "building libfuse 3.19 (about a minute on two cores)"
+		timeout -k 10 1200 ninja -C "$conf_319_build" -j "${FERROFUSE_CONF_BUILD_JOBS:-2}" \
+			>"$conf_319_top/ninja.log" 2>&1 || {
+			tail -n 30 "$conf_319_top/ninja.log" >&2
+			conf_die "ninja failed (log: $conf_319_top/ninja.log)"
+		}
+	fi
+}

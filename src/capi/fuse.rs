@@ -1370,6 +1370,8 @@ unsafe fn main_common(
     if unsafe { super::cmdline::parse_cmdline_312(&mut args, &mut opts) } != 0 {
         return 1;
     }
+    // Whether fuse_main itself forked (the program had not started daemonizing early).
+    let mut self_daemonize = false;
     let res = 'run: {
         if opts.show_version != 0 {
             // SAFETY: a static C string.
@@ -1396,6 +1398,22 @@ unsafe fn main_common(
             crate::log::err("error: no mountpoint specified\n");
             break 'run 2;
         }
+        // As libfuse 3.19: daemonize before creating anything (the parent waits until the
+        // filesystem is mounted and INIT answered, which makes the mount synchronous, so what
+        // INIT logs still reaches the caller's stderr), unless the program started that itself.
+        self_daemonize = !crate::daemonize::early_is_used();
+        if self_daemonize {
+            let flags = if opts.foreground != 0 {
+                super::fuse_daemonize::FUSE_DAEMONIZE_NO_BACKGROUND
+            } else {
+                0
+            };
+            let r = crate::daemonize::early_start(flags);
+            if r != 0 {
+                crate::log::err("fuse: daemonize_early_start failed\n");
+                break 'run 5;
+            }
+        }
         // SAFETY: our vector; the caller's operations.
         let f = unsafe { _fuse_new_31(&mut args, op, op_size, version, user_data) };
         if f.is_null() {
@@ -1407,15 +1425,14 @@ unsafe fn main_common(
                 break 'mounted 4;
             }
             let res = 'serving: {
-                // SAFETY: forks before any thread of ours exists, as libfuse does.
-                if unsafe { super::fuse_common::fuse_daemonize(opts.foreground) } != 0 {
-                    break 'serving 5;
-                }
                 // SAFETY: our fuse.
                 let se = unsafe { fuse_get_session(f) };
                 // SAFETY: our session.
                 if unsafe { super::fuse_common::fuse_set_signal_handlers(se) } != 0 {
                     break 'serving 6;
+                }
+                if self_daemonize {
+                    crate::daemonize::early_success();
                 }
                 let r = if opts.singlethread != 0 {
                     // SAFETY: our fuse.
@@ -1456,6 +1473,12 @@ unsafe fn main_common(
         unsafe { fuse_destroy(f) };
         res
     };
+    // A failure before the mount was reported: the waiting parent exits with this code (3 for
+    // setup, 4 for the mount, as a foreground run returns), where libfuse 3.19's parent only
+    // sees the pipe close and exits 1.
+    if res != 0 && self_daemonize && crate::daemonize::early_is_active() {
+        crate::daemonize::early_fail(res);
+    }
     // SAFETY: malloc'd by fuse_parse_cmdline (or NULL).
     unsafe { libc::free(opts.mountpoint.cast()) };
     // SAFETY: our vector (freed only where the library allocated it).

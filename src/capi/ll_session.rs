@@ -285,6 +285,9 @@ pub unsafe extern "C" fn fuse_session_mount(
             // The parent mounted it and will unmount it: like libfuse 3.14, remember no
             // mountpoint, so fuse_session_unmount leaves the mount alone.
             s.set_fd(fd);
+            // Mounted all the same: an early-daemonized parent (3.19) is told once INIT is
+            // answered, as for a mount of our own.
+            crate::daemonize::set_mounted();
             return 0;
         }
         let want_sync = match s.sync_init_mode() {
@@ -366,6 +369,7 @@ pub unsafe extern "C" fn fuse_session_destroy(se: *mut fuse_session) {
         let raw = se.cast::<Session>();
         // SAFETY: non-NULL live session by the contract.
         let s = unsafe { &*raw };
+        crate::watchdog::session_gone(raw as usize);
         s.teardown();
         super::fuse_common::forget_signal_session(raw);
         CONNS.lock().retain(|(_, p)| *p != raw as usize);
@@ -441,6 +445,93 @@ pub unsafe extern "C" fn fuse_session_set_debug(se: *mut fuse_session) {
     })
 }
 crate::symver!(fuse_session_set_debug, "FUSE_3.19");
+
+/// The callback a teardown watchdog runs when its timeout passes.
+#[allow(non_camel_case_types)]
+pub type fuse_timeout_cb = Option<unsafe extern "C" fn(data: *mut c_void)>;
+
+/// Watchdogs handed out to C, by address, so that a stop with a made-up pointer is refused.
+static WATCHDOGS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+fn watchdog_exit_session(addr: usize) {
+    // SAFETY: the watchdog calls this under its registry lock, and only while the session is
+    // registered there: fuse_session_destroy unregisters it (watchdog::session_gone) first.
+    unsafe { &*(addr as *const Session) }.exit();
+}
+
+/// Starts a thread that watches the session's connection: when the kernel drops it (`umount
+/// -f`, an abort through fusectl, the unmount), the session is told to exit; if the watchdog
+/// is still running `timeout_sec` seconds later, `cb(cb_data)` runs (or, without `cb`, the
+/// process exits with status 1). Returns the handle for `fuse_session_stop_teardown_watchdog`,
+/// or NULL (bad arguments, an unmounted session, one already running).
+///
+/// # Safety
+/// `se` is a live, mounted session; `cb` is NULL or callable with `cb_data` from another
+/// thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_session_start_teardown_watchdog(
+    se: *mut fuse_session,
+    timeout_sec: c_int,
+    cb: fuse_timeout_cb,
+    cb_data: *mut c_void,
+) -> *mut c_void {
+    crate::ffi_guard!(ptr::null_mut(), {
+        // SAFETY: the caller's contract.
+        let Some(s) = (unsafe { session(se) }) else {
+            null_session("fuse_session_start_teardown_watchdog");
+            return ptr::null_mut();
+        };
+        let timeout = std::time::Duration::from_secs(timeout_sec.max(0) as u64);
+        let data = cb_data as usize;
+        let on_timeout: Box<dyn FnOnce() + Send> = match cb {
+            Some(f) => Box::new(move || {
+                // SAFETY: the program's callback with the pointer it registered for it.
+                unsafe { f(data as *mut c_void) }
+            }),
+            None => Box::new(|| std::process::exit(1)),
+        };
+        match crate::watchdog::Watchdog::start(
+            se as usize,
+            s.fd(),
+            timeout,
+            watchdog_exit_session,
+            on_timeout,
+        ) {
+            Ok(w) => {
+                let p = Box::into_raw(Box::new(w));
+                WATCHDOGS.lock().push(p as usize);
+                p.cast()
+            }
+            Err(_) => ptr::null_mut(),
+        }
+    })
+}
+crate::symver!(fuse_session_start_teardown_watchdog, "FUSE_3.19");
+
+/// Stops a teardown watchdog and waits for its thread. NULL is ignored.
+///
+/// # Safety
+/// `data` is NULL or what `fuse_session_start_teardown_watchdog` returned, not yet stopped.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fuse_session_stop_teardown_watchdog(data: *mut c_void) {
+    crate::ffi_guard!((), {
+        if data.is_null() {
+            return;
+        }
+        let mut known = WATCHDOGS.lock();
+        let Some(i) = known.iter().position(|p| *p == data as usize) else {
+            crate::log::err("fuse: fuse_session_stop_teardown_watchdog: not a running watchdog\n");
+            return;
+        };
+        known.swap_remove(i);
+        drop(known);
+        // SAFETY: made by Box::into_raw in fuse_session_start_teardown_watchdog and taken out
+        // of the registry just now, so this is the only owner.
+        let w = unsafe { Box::from_raw(data.cast::<crate::watchdog::Watchdog>()) };
+        w.stop();
+    })
+}
+crate::symver!(fuse_session_stop_teardown_watchdog, "FUSE_3.19");
 
 /// Serves requests on the calling thread until the filesystem is unmounted or the session is
 /// told to exit. Returns 0, or the error that ended it (negative errno or a signal number).

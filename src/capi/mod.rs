@@ -34,6 +34,7 @@ pub mod fuse_common;
 pub mod fuse_daemonize;
 pub mod fuse_log;
 pub mod fuse_lowlevel;
+pub mod fuse_service;
 pub mod hl_dispatch;
 pub mod hl_fs;
 pub mod libfuse_config;

@@ -306,6 +306,7 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
     let plan =
         super::uring::plan(uring_choice, loop_kind, se.has_custom_io(), offered, unset_by_fs);
     let mut ring = None;
+    let mut ring_error = None;
     match plan {
         Plan::DevFuse(why) => {
             if let Some(line) = why {
@@ -333,6 +334,7 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
                 Ok(p) => ring = Some(p),
                 // The default falls back quietly (shown with -d); an explicit request says so.
                 Err(e) if uring_choice == Choice::Default => {
+                    ring_error = Some(e);
                     if debug {
                         crate::log::debug(&format!(
                             "io_uring: not started ({}); reading /dev/fuse\n",
@@ -340,10 +342,13 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
                         ));
                     }
                 }
-                Err(e) => crate::log::err(&format!(
-                    "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
-                    crate::sys::strerror(e)
-                )),
+                Err(e) => {
+                    ring_error = Some(e);
+                    crate::log::err(&format!(
+                        "fuse: failed to start io_uring: {}; reading /dev/fuse\n",
+                        crate::sys::strerror(e)
+                    ))
+                }
             }
         }
     }
@@ -354,6 +359,15 @@ pub fn do_init(se: &Session, h: ReqHandle, arg: &fuse_init_in) {
         conn.want_ext &= !FUSE_CAP_OVER_IO_URING;
     }
     conn.want = lower(conn.want_ext);
+    super::init_status::report(
+        &conn,
+        super::init_status::UringState::of(
+            ring.is_some(),
+            ring_error,
+            se.has_custom_io(),
+            uring_choice == Choice::Asked || (uring_wanted && !unset_by_fs),
+        ),
+    );
     if inflags & FUSE_INIT_EXT != 0 {
         outflags |= FUSE_INIT_EXT;
         out.flags2 = (outflags >> 32) as u32;

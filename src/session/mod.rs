@@ -7,6 +7,7 @@
 
 pub mod connopts;
 pub mod init;
+pub mod init_status;
 pub mod mt;
 pub mod opts;
 pub mod req;

@@ -285,6 +285,56 @@ pub fn poll2(a: i32, b: i32) -> Result<(bool, bool), i32> {
     Ok((ready(&fds[0]), ready(&fds[1])))
 }
 
+/// A close-on-exec duplicate of `fd` (F_DUPFD_CLOEXEC), owned by the caller.
+pub fn dup_cloexec(fd: i32) -> Result<std::os::fd::OwnedFd, i32> {
+    // SAFETY: F_DUPFD_CLOEXEC reads no memory; a new descriptor, or -1, comes back.
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: `r` is a descriptor this call just created and nothing else owns.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(r) })
+}
+
+/// What [`poll_device_or_wake`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceWatch {
+    /// The device reports an error (its connection is gone) or is no open fd.
+    DeviceError,
+    /// The wake fd is readable (or reports an error of its own).
+    Woken,
+    /// Neither, within the timeout.
+    TimedOut,
+}
+
+/// poll(2) for an error on `dev` (no input events asked: pending requests do not count) and
+/// for input on `wake`, up to `timeout_ms` (-1: no limit). Err is the errno (EINTR included).
+pub fn poll_device_or_wake(
+    dev: Option<i32>,
+    wake: i32,
+    timeout_ms: i32,
+) -> Result<DeviceWatch, i32> {
+    let mut fds = [
+        libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: dev.unwrap_or(-1), events: 0, revents: 0 },
+    ];
+    let n = if dev.is_some() { 2 } else { 1 };
+    // SAFETY: `fds` holds `n` valid pollfd entries for the whole call.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), n, timeout_ms) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    if r == 0 {
+        return Ok(DeviceWatch::TimedOut);
+    }
+    // Only error conditions can be reported for `dev` (no events were asked for); they come
+    // first, so a session whose connection died is told so even when a stop is pending.
+    if n == 2 && fds[1].revents != 0 {
+        return Ok(DeviceWatch::DeviceError);
+    }
+    Ok(DeviceWatch::Woken)
+}
+
 /// FUSE_DEV_IOC_BACKING_OPEN: register `fd` as a passthrough backing file; the backing id.
 pub fn ioctl_backing_open(dev: i32, fd: i32) -> Result<i32, i32> {
     let map = crate::kernel::fuse_backing_map { fd, flags: 0, padding: 0 };

@@ -13,6 +13,7 @@
 #include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <fuse_daemonize.h>
+#include <fuse_service.h>
 #include <fuse_log.h>
 #include <fuse_opt.h>
 #include <dlfcn.h>
@@ -114,6 +115,9 @@ static void session_calls(void)
 	VOID(fuse_session_reset(NULL));
 	INT(fuse_session_exited(NULL));
 	VOID(fuse_session_set_debug(NULL));
+	PTR(fuse_session_start_teardown_watchdog(NULL, 5, NULL, NULL));
+	VOID(fuse_session_stop_teardown_watchdog(NULL));
+	VOID(fuse_session_stop_teardown_watchdog((void *)GARBAGE));
 	INT(fuse_session_loop(NULL));
 	INT(loop_mt_312(NULL, NULL));
 	INT(loop_mt_32(NULL, NULL));
@@ -130,6 +134,57 @@ static void session_calls(void)
 	VOID(fuse_remove_signal_handlers(NULL));
 	INT(fuse_open_channel(NULL, "rw"));
 	INT(fuse_open_channel("/nonexistent/mnt", NULL));
+}
+
+/* A session that is not mounted has no connection to watch; a timeout must be positive. */
+static void watchdog_calls(void)
+{
+	static const struct fuse_lowlevel_ops ops;
+	char prog[] = "prog";
+	char *argv[] = { prog, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+
+	PTR(se);
+	PTR(fuse_session_start_teardown_watchdog(se, 5, NULL, NULL));
+	PTR(fuse_session_start_teardown_watchdog(se, 0, NULL, NULL));
+	PTR(fuse_session_start_teardown_watchdog(se, -1, NULL, NULL));
+	fuse_session_destroy(se);
+	fuse_opt_free_args(&args);
+}
+
+/* No mount service: none is accepted, and what needs one says EOPNOTSUPP. */
+static void service_calls(void)
+{
+	typedef int (*service_main_t)(void *, void *, void *, size_t, void *, void *);
+	struct fuse_service *sf = (struct fuse_service *)GARBAGE;
+	int fd = 7;
+
+	INT(fuse_service_accept(NULL));
+	INT(fuse_service_accept(&sf));
+	PTR(sf);
+	INT(fuse_service_can_allow_other(NULL));
+	INT(fuse_service_can_fuseblk(NULL));
+	VOID(fuse_service_release(NULL));
+	VOID(fuse_service_destroy(NULL));
+	sf = (struct fuse_service *)GARBAGE;
+	VOID(fuse_service_destroy(&sf));
+	PTR(sf);
+	INT(fuse_service_append_args(NULL, NULL));
+	PTR(fuse_service_cmdline(0, NULL, NULL));
+	INT(fuse_service_parse_cmdline_opts(NULL, NULL));
+	INT(fuse_service_request_file(NULL, NULL, 0, 0, 0));
+	INT(fuse_service_request_blockdev(NULL, NULL, 0, 0, 0, 0));
+	INT(fuse_service_receive_file(NULL, "x", &fd));
+	INT(fd);
+	INT(fuse_service_receive_file(NULL, NULL, NULL));
+	INT(fuse_service_finish_file_requests(NULL));
+	VOID(fuse_service_expect_mount_format(NULL, S_IFREG));
+	INT(fuse_service_session_mount(NULL, NULL, S_IFDIR, NULL));
+	INT(fuse_service_send_goodbye(NULL, 0));
+	INT(fuse_service_exit(3));
+	INT(((service_main_t)sym("fuse_service_main_real_versioned", NULL))(NULL, NULL, NULL, 0,
+									  NULL, NULL));
 }
 
 static void notify_calls(void)
@@ -362,6 +417,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	opts_and_args();
 	session_calls();
+	watchdog_calls();
+	service_calls();
 	notify_calls();
 	reply_calls();
 	common_calls();
