@@ -5,9 +5,9 @@
 //! kernel lacks; ctests/signals, which reads libfuse's private session struct).
 //!
 //! Its own test binary, so that it never runs beside another test binary (it owns the kernel's
-//! enable_uring switch and fusectl for its run). Only the io_uring mode runs here (about four
-//! minutes on this shared two-core machine, 242 s measured): both modes would take seven or
-//! eight, more than the CI budget allows. The /dev/fuse mode is
+//! enable_uring switch and fusectl for its run). Only the io_uring mode runs here: 166 s to
+//! 242 s on this shared two-core machine (libfuse build cached); both modes would take five and
+//! a half to eight minutes, more than the CI budget allows. The /dev/fuse mode is
 //! `scripts/conformance/libfuse319-suite.sh` without `--io-uring` (the README lists both
 //! results). Needs root, /dev/fuse and a kernel with FUSE io_uring.
 
