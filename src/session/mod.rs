@@ -11,6 +11,7 @@ pub mod init_status;
 pub mod mt;
 pub mod opts;
 pub mod req;
+pub mod spin;
 pub mod splice;
 pub mod syncinit;
 pub mod uring;
@@ -772,17 +773,22 @@ impl Session {
     /// Returns 0, the session's recorded error, or -errno from reading.
     pub fn run_loop(&self) -> i32 {
         self.set_loop_kind(uring::LoopKind::Single);
+        let spin = spin::SingleReader::new(self);
+        let fd = spin.as_ref().map_or(-1, |s| s.fd());
         let mut buf = Vec::new();
         let mut res: isize = 0;
         while !self.exited() {
-            res = self.receive(&mut buf);
+            res = match &spin {
+                Some(s) => s.receive(self, &mut buf),
+                None => self.receive(&mut buf),
+            };
             if res == -(libc::EINTR as isize) {
                 continue;
             }
             if res <= 0 {
                 break;
             }
-            self.process_in_place(&mut buf, res as usize, -1);
+            self.process_in_place(&mut buf, res as usize, fd);
         }
         let mut rc = if res > 0 { 0 } else { res as i32 };
         if self.error() != 0 {

@@ -269,6 +269,14 @@ pub fn ioctl_clone(fd: i32, master: i32) -> Result<(), i32> {
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
+/// poll(2) on one fd for input, without a timeout. Err is the errno (EINTR included).
+pub fn poll_in(fd: i32) -> Result<(), i32> {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call.
+    let r = unsafe { libc::poll(&mut p, 1, -1) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
 /// poll(2) on two fds for input: (first readable, second readable). Err is the errno.
 pub fn poll2(a: i32, b: i32) -> Result<(bool, bool), i32> {
     let mut fds = [
