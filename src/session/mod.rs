@@ -137,6 +137,9 @@ pub struct Session {
     deny_others: bool,
     owner: u32,
     exited: AtomicBool,
+    /// Bumped (and futex-woken) by every `exit`: the multithreaded loop's main thread sleeps
+    /// on it. A futex word, because `exit` runs in signal handlers.
+    exit_seq: std::sync::atomic::AtomicU32,
     error: AtomicI32,
     got_init: AtomicBool,
     got_destroy: AtomicBool,
@@ -205,6 +208,7 @@ impl Session {
             deny_others: opts.deny_others,
             owner: nix::unistd::getuid().as_raw(),
             exited: AtomicBool::new(false),
+            exit_seq: std::sync::atomic::AtomicU32::new(0),
             error: AtomicI32::new(0),
             got_init: AtomicBool::new(false),
             got_destroy: AtomicBool::new(false),
@@ -308,9 +312,27 @@ impl Session {
         self.debug.load(Ordering::Relaxed)
     }
 
-    /// Ask the loop to stop.
+    /// Ask the loop to stop. Async-signal-safe (atomics and one futex wake).
     pub fn exit(&self) {
         self.exited.store(true, Ordering::Release);
+        self.wake_exit_waiters();
+    }
+
+    /// Wake whoever sleeps in `wait_exit_change` (async-signal-safe).
+    pub fn wake_exit_waiters(&self) {
+        self.exit_seq.fetch_add(1, Ordering::SeqCst);
+        crate::sys::futex_wake_all(&self.exit_seq);
+    }
+
+    /// The current value of the exit counter, for `wait_exit_change`.
+    pub fn exit_seq(&self) -> u32 {
+        self.exit_seq.load(Ordering::SeqCst)
+    }
+
+    /// Sleep until `wake_exit_waiters` ran after `exit_seq` returned `seen`, or a signal
+    /// arrived (then the caller looks again).
+    pub fn wait_exit_change(&self, seen: u32) {
+        crate::sys::futex_wait(&self.exit_seq, seen);
     }
 
     /// Clear the exit flag and error.

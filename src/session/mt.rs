@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::Session;
 
@@ -64,7 +64,6 @@ pub(super) struct Shared {
     /// `state.done`, readable without the lock: a worker looks at it before every read, and a
     /// third lock round per request made workers finishing at once park on each other.
     pub(super) done: AtomicBool,
-    pub(super) finished: Condvar,
     /// Spinning mode's state (None: the classic loop).
     pub(super) spin: Option<super::spin::Spin>,
 }
@@ -85,10 +84,10 @@ impl Shared {
                 st.error = error;
             }
         }
-        self.finished.notify_all();
         if let Some(sp) = &self.spin {
             sp.wake_all();
         }
+        self.session().wake_exit_waiters();
     }
 }
 
@@ -225,7 +224,6 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             standby: false,
         }),
         done: AtomicBool::new(false),
-        finished: Condvar::new(),
         spin,
     });
     {
@@ -235,8 +233,8 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
         if sh.spin.is_some() && sh.cfg.max_threads > 1 {
             start_worker(&sh, &mut st);
         }
-        // Wait for the end, noticing an exit request made from outside (a signal handler
-        // cannot wake us, so look now and then).
+        // Wait for the end: a worker's `stop` or an exit request (`fuse_session_exit`, from
+        // a signal handler too) wakes this thread through the session's exit counter.
         while !st.done {
             if se.exited() {
                 st.done = true;
@@ -246,7 +244,11 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
                 }
                 break;
             }
-            sh.finished.wait_for(&mut st, std::time::Duration::from_millis(100));
+            let seen = se.exit_seq();
+            if st.done || se.exited() {
+                continue;
+            }
+            parking_lot::MutexGuard::unlocked(&mut st, || se.wait_exit_change(seen));
         }
     }
     // Wake the readers and join everyone, workers started meanwhile included.

@@ -172,6 +172,18 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
     let own = if sh.cfg.clone_fd { clone_nonblocking(se.fd()) } else { None };
     let fd = own.as_ref().map_or(sp.fd.as_raw_fd(), |f| f.as_raw_fd());
     let mut buf = Vec::new();
+    // A new worker first takes the standby's role if it is free: workers are started when the
+    // standby was called in (the new one watches next) and at the start.
+    let start = {
+        let mut st = sh.state.lock();
+        if st.standby { Parked::Work } else { standby(sh, sp, &mut st) }
+    };
+    if let Parked::Leave = start {
+        if se.exited() {
+            sh.stop(0);
+        }
+        return;
+    }
     loop {
         if stopping(sh, se) {
             break;
