@@ -13,8 +13,8 @@
 //! called in:
 //! - when the callbacks are slow (a moving average above 200 µs): every request taken then
 //!   hands the reader's role to a parked worker at once, as the classic loop would;
-//! - when requests queue up (a request was already waiting when its thread looked), up to one
-//!   thread handling requests per two CPUs;
+//! - when requests queue up (a thread found requests waiting four times in a row right after
+//!   handling one), up to one thread handling requests per CPU;
 //! - by the standby, one parked worker that looks every 2 ms while requests flow: when no
 //!   request was taken since its last look, nobody reads and a callback is still running (it
 //!   may be waiting for another request, an INTERRUPT for instance), it becomes a worker, and
@@ -37,6 +37,8 @@ const DEFAULT_SPIN_US: u64 = 50;
 const STANDBY_TICK: Duration = Duration::from_millis(2);
 /// After this many looks finding the reader asleep in poll(2), the standby sleeps too.
 const STANDBY_QUIET_TICKS: u32 = 50;
+/// A thread that found this many requests waiting in a row calls in a helper.
+const BACKLOG_STREAK: u32 = 4;
 /// Callbacks slower than this on average get a fresh reader for every request.
 const SLOW_NS: u64 = 200_000;
 
@@ -113,9 +115,7 @@ impl Spin {
             taken: AtomicU64::new(0),
             busy: AtomicUsize::new(0),
             slow_ns: AtomicU64::new(0),
-            // Half the CPUs: the clients need the others (on two CPUs a second thread handling
-            // requests only takes turns with the clients it serves).
-            helpers: (cpus / 2).max(1),
+            helpers: cpus,
             standby_asleep: AtomicBool::new(false),
             standby_cv: Condvar::new(),
             park_cv: Condvar::new(),
@@ -172,6 +172,8 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
     let own = if sh.cfg.clone_fd { clone_nonblocking(se.fd()) } else { None };
     let fd = own.as_ref().map_or(sp.fd.as_raw_fd(), |f| f.as_raw_fd());
     let mut buf = Vec::new();
+    // Requests this thread found waiting in a row (each right after handling the last).
+    let mut streak = 0u32;
     // A new worker first takes the standby's role if it is free: workers are started when the
     // standby was called in (the new one watches next) and at the start.
     let start = {
@@ -194,7 +196,10 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
         reading.store(false, Ordering::Release);
         match classify(res) {
             Got::Request(len) => {
-                handle(sh, sp, se, &mut buf, len, fd, true);
+                streak += 1;
+                if handle(sh, sp, se, &mut buf, len, fd, streak >= BACKLOG_STREAK) {
+                    streak = 0;
+                }
                 continue;
             }
             Got::End(res) => {
@@ -204,8 +209,11 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
             Got::Nothing => {}
         }
         if sp.reader.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            streak = 0;
             match read_as_reader(sh, sp, se, &mut buf, fd, reading) {
-                Some(len) => handle(sh, sp, se, &mut buf, len, fd, false),
+                Some(len) => {
+                    handle(sh, sp, se, &mut buf, len, fd, false);
+                }
                 None => break,
             }
         } else if let Parked::Leave = park(sh, sp) {
@@ -246,7 +254,8 @@ fn read_as_reader(
         }
         let start = *since.get_or_insert_with(Instant::now);
         if start.elapsed() < sp.budget {
-            std::hint::spin_loop();
+            // Let runnable threads (the clients, when they outnumber the CPUs) go first.
+            std::thread::yield_now();
             continue;
         }
         // Nothing came: sleep until the device has something (or the loop interrupts us).
@@ -265,7 +274,8 @@ fn read_as_reader(
     }
 }
 
-/// Handle one request read on `fd`; `queued`: it was waiting when this thread looked.
+/// Handle one request read on `fd`; `backlog`: requests have been waiting each time this
+/// thread looked, for a while. Returns whether another worker was called in.
 fn handle(
     sh: &Arc<Shared>,
     sp: &Spin,
@@ -273,19 +283,21 @@ fn handle(
     buf: &mut [u8],
     len: usize,
     fd: i32,
-    queued: bool,
-) {
+    backlog: bool,
+) -> bool {
     let opcode = crate::codec::decode_header(&buf[..len]).map_or(0, |h| h.opcode);
     let is_forget = matches!(
         opcode,
         crate::kernel::opcode::FUSE_FORGET | crate::kernel::opcode::FUSE_BATCH_FORGET
     );
     sp.taken.fetch_add(1, Ordering::SeqCst);
+    let mut called = false;
     if !is_forget && !sp.reader.load(Ordering::SeqCst) {
         let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
-        let backlog = queued && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
+        let backlog = backlog && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
         if slow || backlog {
             call_in(sh, sp);
+            called = true;
         }
     }
     sp.busy.fetch_add(1, Ordering::SeqCst);
@@ -297,6 +309,7 @@ fn handle(
         let old = sp.slow_ns.load(Ordering::Relaxed);
         sp.slow_ns.store(old - old / 8 + ns / 8, Ordering::Relaxed);
     }
+    called
 }
 
 /// Call in a parked worker, or start one if none is parked and `max_threads` allows.
@@ -423,7 +436,7 @@ impl SingleReader {
             }
             let start = *since.get_or_insert_with(Instant::now);
             if start.elapsed() < self.budget {
-                std::hint::spin_loop();
+                std::thread::yield_now();
                 continue;
             }
             if let Err(e) = crate::sys::poll_in(self.fd()) {
