@@ -74,13 +74,14 @@ struct Seen {
 }
 
 /// The daemon's /dev/fuse descriptor number.
-fn device_fd(pid: u32) -> Option<String> {
-    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
-        if std::fs::read_link(e.path()).ok()?.as_os_str() == "/dev/fuse" {
-            return Some(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    None
+/// The daemon's /dev/fuse fds: the session's, and the clones its loop reads (ours reads a
+/// non-blocking clone and answers on it).
+fn device_fds(pid: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    dir.flatten()
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.as_os_str() == "/dev/fuse"))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// strace attached to every thread of `pid`, killed on drop.
@@ -152,7 +153,8 @@ fn read_through(bin: &Path, lib: Lib, extra: &[&str], tag: &str, mib: usize) -> 
     let g = MountGuard::start(&mut cmd, &mnt, lib, Duration::from_secs(20))
         .unwrap_or_else(|e| panic!("{e}"));
     let pid = g.pid().expect("daemon pid");
-    let devfd = device_fd(pid).expect("daemon has /dev/fuse open");
+    let devfds = device_fds(pid);
+    assert!(!devfds.is_empty(), "{tag}: the daemon has no /dev/fuse open");
     let tracer = Tracer::attach(pid, &dir.join("trace"));
     // dd reads with a page-aligned 1 MiB buffer, so each read(2) is exactly one 1 MiB READ.
     let copy = dir.join("copy");
@@ -176,14 +178,15 @@ fn read_through(bin: &Path, lib: Lib, extra: &[&str], tag: &str, mib: usize) -> 
         .lines()
         .filter(|l| {
             l.contains("splice(")
-                && l.contains(&format!(", NULL, {devfd}, NULL, {reply},"))
+                && devfds.iter().any(|d| l.contains(&format!(", NULL, {d}, NULL, {reply},")))
                 && l.trim_end().ends_with(&format!("= {reply}"))
         })
         .count();
     let written = trace
         .lines()
         .filter(|l| {
-            l.contains(&format!("writev({devfd},")) && l.trim_end().ends_with(&format!("= {reply}"))
+            devfds.iter().any(|d| l.contains(&format!("writev({d},")))
+                && l.trim_end().ends_with(&format!("= {reply}"))
         })
         .count();
     Seen { spliced, written, trace }

@@ -11,6 +11,7 @@ pub mod init_status;
 pub mod mt;
 pub mod opts;
 pub mod req;
+pub mod spin;
 pub mod splice;
 pub mod syncinit;
 pub mod uring;
@@ -136,6 +137,9 @@ pub struct Session {
     deny_others: bool,
     owner: u32,
     exited: AtomicBool,
+    /// Bumped (and futex-woken) by every `exit`: the multithreaded loop's main thread sleeps
+    /// on it. A futex word, because `exit` runs in signal handlers.
+    exit_seq: std::sync::atomic::AtomicU32,
     error: AtomicI32,
     got_init: AtomicBool,
     got_destroy: AtomicBool,
@@ -204,6 +208,7 @@ impl Session {
             deny_others: opts.deny_others,
             owner: nix::unistd::getuid().as_raw(),
             exited: AtomicBool::new(false),
+            exit_seq: std::sync::atomic::AtomicU32::new(0),
             error: AtomicI32::new(0),
             got_init: AtomicBool::new(false),
             got_destroy: AtomicBool::new(false),
@@ -307,9 +312,27 @@ impl Session {
         self.debug.load(Ordering::Relaxed)
     }
 
-    /// Ask the loop to stop.
+    /// Ask the loop to stop. Async-signal-safe (atomics and one futex wake).
     pub fn exit(&self) {
         self.exited.store(true, Ordering::Release);
+        self.wake_exit_waiters();
+    }
+
+    /// Wake whoever sleeps in `wait_exit_change` (async-signal-safe).
+    pub fn wake_exit_waiters(&self) {
+        self.exit_seq.fetch_add(1, Ordering::SeqCst);
+        crate::sys::futex_wake_all(&self.exit_seq);
+    }
+
+    /// The current value of the exit counter, for `wait_exit_change`.
+    pub fn exit_seq(&self) -> u32 {
+        self.exit_seq.load(Ordering::SeqCst)
+    }
+
+    /// Sleep until `wake_exit_waiters` ran after `exit_seq` returned `seen`, or a signal
+    /// arrived (then the caller looks again).
+    pub fn wait_exit_change(&self, seen: u32) {
+        crate::sys::futex_wait(&self.exit_seq, seen);
     }
 
     /// Clear the exit flag and error.
@@ -772,17 +795,22 @@ impl Session {
     /// Returns 0, the session's recorded error, or -errno from reading.
     pub fn run_loop(&self) -> i32 {
         self.set_loop_kind(uring::LoopKind::Single);
+        let spin = spin::SingleReader::new(self);
+        let fd = spin.as_ref().map_or(-1, |s| s.fd());
         let mut buf = Vec::new();
         let mut res: isize = 0;
         while !self.exited() {
-            res = self.receive(&mut buf);
+            res = match &spin {
+                Some(s) => s.receive(self, &mut buf),
+                None => self.receive(&mut buf),
+            };
             if res == -(libc::EINTR as isize) {
                 continue;
             }
             if res <= 0 {
                 break;
             }
-            self.process_in_place(&mut buf, res as usize, -1);
+            self.process_in_place(&mut buf, res as usize, fd);
         }
         let mut rc = if res > 0 { 0 } else { res as i32 };
         if self.error() != 0 {

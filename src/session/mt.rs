@@ -4,6 +4,13 @@
 //!
 //! Workers block in read(2) on the device: the kernel hands each request to exactly one
 //! waiting reader, so an idle pool costs nothing and no request wakes the whole pool.
+//! Where the device can be cloned and there are two or more CPUs, the loop runs in
+//! "spinning" mode instead (see `spin`): one thread reads at a time, on a non-blocking clone,
+//! and keeps looking for the next request for a few tens of microseconds after answering one
+//! before it sleeps; requests are handled by the thread that read them, and parked workers are
+//! called in when a callback is slow or requests queue up. A sleeping reader woken for every
+//! request is what a FUSE round trip mostly costs on a virtual machine.
+//!
 //! Stopping: on unmount every read fails with ENODEV by itself; for an exit request
 //! (`fuse_session_exit`, a signal handler) the loop interrupts the workers that sit in read(2)
 //! with a private signal (no-op handler, no SA_RESTART), so every thread is joined before the
@@ -14,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use super::Session;
 
@@ -37,32 +44,38 @@ struct Worker {
     reading: Arc<AtomicBool>,
 }
 
-struct State {
-    workers: usize,
-    avail: usize,
-    done: bool,
-    error: i32,
+pub(super) struct State {
+    pub(super) workers: usize,
+    pub(super) avail: usize,
+    pub(super) done: bool,
+    pub(super) error: i32,
     handles: Vec<Worker>,
+    /// Spinning mode: workers parked (standby not counted), wake-ups owed to them, and
+    /// whether a standby watches for stalls.
+    pub(super) parked: usize,
+    pub(super) tokens: usize,
+    pub(super) standby: bool,
 }
 
-struct Shared {
-    se: usize,
-    cfg: MtConfig,
-    state: Mutex<State>,
+pub(super) struct Shared {
+    pub(super) se: usize,
+    pub(super) cfg: MtConfig,
+    pub(super) state: Mutex<State>,
     /// `state.done`, readable without the lock: a worker looks at it before every read, and a
     /// third lock round per request made workers finishing at once park on each other.
-    done: AtomicBool,
-    finished: Condvar,
+    pub(super) done: AtomicBool,
+    /// Spinning mode's state (None: the classic loop).
+    pub(super) spin: Option<super::spin::Spin>,
 }
 
 impl Shared {
-    fn session(&self) -> &Session {
+    pub(super) fn session(&self) -> &Session {
         // SAFETY: the loop joins every worker before `run` returns, and the caller keeps the
         // session alive for the duration of `run`.
         unsafe { &*(self.se as *const Session) }
     }
 
-    fn stop(&self, error: i32) {
+    pub(super) fn stop(&self, error: i32) {
         let mut st = self.state.lock();
         if !st.done {
             st.done = true;
@@ -71,19 +84,23 @@ impl Shared {
                 st.error = error;
             }
         }
-        self.finished.notify_all();
+        if let Some(sp) = &self.spin {
+            sp.wake_all();
+        }
+        self.session().wake_exit_waiters();
     }
 }
 
-fn start_worker(sh: &Arc<Shared>, st: &mut State) {
+pub(super) fn start_worker(sh: &Arc<Shared>, st: &mut State) {
     let s2 = Arc::clone(sh);
     let reading = Arc::new(AtomicBool::new(false));
     let r2 = Arc::clone(&reading);
     st.workers += 1;
     st.avail += 1;
     // Not waiting for the new thread to run: the caller is a worker holding a request.
-    let spawned =
-        std::thread::Builder::new().name("fuse-worker".into()).spawn(move || worker(&s2, &r2));
+    let spawned = std::thread::Builder::new().name("fuse-worker".into()).spawn(move || {
+        if s2.spin.is_some() { super::spin::worker(&s2, &r2) } else { worker(&s2, &r2) }
+    });
     match spawned {
         Ok(handle) => {
             let thread = std::os::unix::thread::JoinHandleExt::as_pthread_t(&handle);
@@ -97,7 +114,7 @@ fn start_worker(sh: &Arc<Shared>, st: &mut State) {
     }
 }
 
-fn clone_device(master: i32) -> Option<OwnedFd> {
+pub(super) fn clone_device(master: i32) -> Option<OwnedFd> {
     let fd = nix::fcntl::open(
         "/dev/fuse",
         nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
@@ -192,6 +209,7 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
     // Before the first worker reads INIT: it decides io_uring's default on this.
     se.set_loop_kind(super::uring::LoopKind::Multi);
     let cfg = MtConfig { max_threads: cfg.max_threads.max(1), ..cfg };
+    let spin = super::spin::Spin::new(se);
     let sh = Arc::new(Shared {
         se: se as *const Session as usize,
         cfg,
@@ -201,22 +219,36 @@ pub fn run(se: &Session, cfg: MtConfig) -> i32 {
             done: false,
             error: 0,
             handles: Vec::new(),
+            parked: 0,
+            tokens: 0,
+            standby: false,
         }),
         done: AtomicBool::new(false),
-        finished: Condvar::new(),
+        spin,
     });
     {
         let mut st = sh.state.lock();
         start_worker(&sh, &mut st);
-        // Wait for the end, noticing an exit request made from outside (a signal handler
-        // cannot wake us, so look now and then).
+        // Spinning mode: a second worker, the standby, from the start.
+        if sh.spin.is_some() && sh.cfg.max_threads > 1 {
+            start_worker(&sh, &mut st);
+        }
+        // Wait for the end: a worker's `stop` or an exit request (`fuse_session_exit`, from
+        // a signal handler too) wakes this thread through the session's exit counter.
         while !st.done {
             if se.exited() {
                 st.done = true;
                 sh.done.store(true, Ordering::SeqCst);
+                if let Some(sp) = &sh.spin {
+                    sp.wake_all();
+                }
                 break;
             }
-            sh.finished.wait_for(&mut st, std::time::Duration::from_millis(100));
+            let seen = se.exit_seq();
+            if st.done || se.exited() {
+                continue;
+            }
+            parking_lot::MutexGuard::unlocked(&mut st, || se.wait_exit_change(seen));
         }
     }
     // Wake the readers and join everyone, workers started meanwhile included.

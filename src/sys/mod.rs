@@ -269,6 +269,42 @@ pub fn ioctl_clone(fd: i32, master: i32) -> Result<(), i32> {
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
+/// futex(2) FUTEX_WAIT (private) on `word` while it holds `expected`; returns on a wake-up,
+/// a signal, or at once if the value differs.
+pub fn futex_wait(word: &std::sync::atomic::AtomicU32, expected: u32) {
+    // SAFETY: `word` is a live, aligned u32 for the duration of the call; no timeout.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+/// futex(2) FUTEX_WAKE (private) of every waiter on `word`. Async-signal-safe.
+pub fn futex_wake_all(word: &std::sync::atomic::AtomicU32) {
+    // SAFETY: `word` is a live, aligned u32; FUTEX_WAKE only reads its address.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            i32::MAX,
+        );
+    }
+}
+
+/// poll(2) on one fd for input, without a timeout. Err is the errno (EINTR included).
+pub fn poll_in(fd: i32) -> Result<(), i32> {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call.
+    let r = unsafe { libc::poll(&mut p, 1, -1) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
 /// poll(2) on two fds for input: (first readable, second readable). Err is the errno.
 pub fn poll2(a: i32, b: i32) -> Result<(bool, bool), i32> {
     let mut fds = [

@@ -1,0 +1,448 @@
+//! The multithreaded loop's spinning mode.
+//!
+//! On a virtual machine most of a FUSE round trip is the daemon's reader going to sleep in
+//! read(2) and being woken for the next request (an idle vCPU halts, and waking it is an
+//! interrupt through the hypervisor). Here one thread at a time is the reader: it reads a
+//! non-blocking clone of the device, handles what it reads itself, and after answering keeps
+//! looking for the next request for a short while (`FERROFUSE_SPIN_US`, 50 µs by default)
+//! before it sleeps in poll(2). A client that sends its next request within that window finds
+//! the reader awake, and nothing is woken on the daemon's side.
+//!
+//! The other workers are parked on a condition variable, not in read(2) (a thread waiting in
+//! read(2) would be woken by the kernel for every request, the very cost avoided). They are
+//! called in:
+//! - when the callbacks are slow (a moving average above 200 µs): every request taken then
+//!   hands the reader's role to a parked worker at once, as the classic loop would;
+//! - when requests queue up (a thread found requests waiting four times in a row right after
+//!   handling one), up to one thread handling requests per CPU;
+//! - by the standby, one parked worker that looks every 2 ms while requests flow: when no
+//!   request was taken since its last look, nobody reads and a callback is still running (it
+//!   may be waiting for another request, an INTERRUPT for instance), it becomes a worker, and
+//!   another takes its place, up to `max_threads`. When the reader sleeps in poll(2) for a
+//!   while, the standby sleeps too and the reader wakes it when it leaves poll(2).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, MutexGuard};
+
+use super::Session;
+use super::mt::{Shared, State, start_worker};
+
+/// How long a reader keeps looking for the next request by default.
+const DEFAULT_SPIN_US: u64 = 50;
+/// How often the standby looks while requests flow.
+const STANDBY_TICK: Duration = Duration::from_millis(2);
+/// After this many looks finding the reader asleep in poll(2), the standby sleeps too.
+const STANDBY_QUIET_TICKS: u32 = 50;
+/// A thread that found this many requests waiting in a row calls in a helper.
+const BACKLOG_STREAK: u32 = 4;
+/// Callbacks slower than this on average get a fresh reader for every request.
+const SLOW_NS: u64 = 200_000;
+
+/// Spinning mode's shared state.
+pub struct Spin {
+    budget: Duration,
+    /// The non-blocking clone read by workers without a clone of their own.
+    fd: OwnedFd,
+    /// Someone holds the reader's role (spinning, or asleep in poll(2)).
+    reader: AtomicBool,
+    /// The reader sleeps in poll(2).
+    polling: AtomicBool,
+    /// Requests taken so far (the standby's measure of progress).
+    taken: AtomicU64,
+    /// Threads inside a callback.
+    busy: AtomicUsize,
+    /// Moving average of the time a request takes to handle, in ns.
+    slow_ns: AtomicU64,
+    /// Most threads handling requests at once because requests queue up.
+    helpers: usize,
+    /// The standby sleeps without a timeout (the reader wakes it when it leaves poll(2)).
+    standby_asleep: AtomicBool,
+    standby_cv: Condvar,
+    park_cv: Condvar,
+}
+
+/// The spin budget from `FERROFUSE_SPIN_US` (None: 0, spinning mode off).
+fn budget_from_env() -> Option<Duration> {
+    let us = match std::env::var("FERROFUSE_SPIN_US") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) => n.min(10_000),
+            Err(_) => {
+                crate::log::err(&format!(
+                    "fuse: ignoring FERROFUSE_SPIN_US={v}: not a number of microseconds\n"
+                ));
+                DEFAULT_SPIN_US
+            }
+        },
+        Err(_) => DEFAULT_SPIN_US,
+    };
+    (us > 0).then(|| Duration::from_micros(us))
+}
+
+/// A non-blocking clone of the device (None when cloning fails: the classic loop serves).
+fn clone_nonblocking(master: i32) -> Option<OwnedFd> {
+    let fd = nix::fcntl::open(
+        "/dev/fuse",
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ok()?;
+    crate::sys::ioctl_clone(fd.as_raw_fd(), master).ok()?;
+    Some(fd)
+}
+
+impl Spin {
+    /// Spinning mode for `se`, when it can have it: a kernel device that can be cloned, two
+    /// CPUs or more, and spinning not turned off.
+    pub fn new(se: &Session) -> Option<Spin> {
+        if se.has_custom_io() || se.fd() < 0 {
+            return None;
+        }
+        let budget = budget_from_env()?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cpus < 2 {
+            return None;
+        }
+        let fd = clone_nonblocking(se.fd())?;
+        Some(Spin {
+            budget,
+            fd,
+            reader: AtomicBool::new(false),
+            polling: AtomicBool::new(false),
+            taken: AtomicU64::new(0),
+            busy: AtomicUsize::new(0),
+            slow_ns: AtomicU64::new(0),
+            helpers: cpus,
+            standby_asleep: AtomicBool::new(false),
+            standby_cv: Condvar::new(),
+            park_cv: Condvar::new(),
+        })
+    }
+
+    /// Wake every parked worker and the standby (call with the loop's state locked).
+    pub fn wake_all(&self) {
+        self.standby_cv.notify_all();
+        self.park_cv.notify_all();
+    }
+}
+
+/// What a read gave.
+enum Got {
+    Request(usize),
+    Nothing,
+    End(isize),
+}
+
+fn classify(res: isize) -> Got {
+    if res > 0 {
+        Got::Request(res as usize)
+    } else if res == -(libc::EAGAIN as isize) || res == -(libc::EINTR as isize) {
+        Got::Nothing
+    } else {
+        Got::End(res)
+    }
+}
+
+fn stopping(sh: &Shared, se: &Session) -> bool {
+    se.exited() || sh.done.load(Ordering::SeqCst)
+}
+
+/// The session ended (unmount, error, exit): stop the loop.
+fn end(sh: &Shared, se: &Session, res: isize) {
+    if res < 0 {
+        se.exit();
+    }
+    sh.stop(res as i32);
+}
+
+/// What a parked worker is told.
+enum Parked {
+    Work,
+    Leave,
+}
+
+/// A worker in spinning mode.
+pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
+    crate::sys::unblock_interrupt_signal();
+    let se = sh.session();
+    let Some(sp) = sh.spin.as_ref() else { return };
+    let own = if sh.cfg.clone_fd { clone_nonblocking(se.fd()) } else { None };
+    let fd = own.as_ref().map_or(sp.fd.as_raw_fd(), |f| f.as_raw_fd());
+    let mut buf = Vec::new();
+    // Requests this thread found waiting in a row (each right after handling the last).
+    let mut streak = 0u32;
+    // A new worker first takes the standby's role if it is free: workers are started when the
+    // standby was called in (the new one watches next) and at the start.
+    let start = {
+        let mut st = sh.state.lock();
+        if st.standby { Parked::Work } else { standby(sh, sp, &mut st) }
+    };
+    if let Parked::Leave = start {
+        if se.exited() {
+            sh.stop(0);
+        }
+        return;
+    }
+    loop {
+        if stopping(sh, se) {
+            break;
+        }
+        // A request already waiting is taken at once, whoever is the reader.
+        reading.store(true, Ordering::SeqCst);
+        let res = if stopping(sh, se) { 0 } else { se.receive_fd(&mut buf, fd) };
+        reading.store(false, Ordering::Release);
+        match classify(res) {
+            Got::Request(len) => {
+                streak += 1;
+                if handle(sh, sp, se, &mut buf, len, fd, streak >= BACKLOG_STREAK) {
+                    streak = 0;
+                }
+                continue;
+            }
+            Got::End(res) => {
+                end(sh, se, res);
+                break;
+            }
+            Got::Nothing => {}
+        }
+        if sp.reader.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            streak = 0;
+            match read_as_reader(sh, sp, se, &mut buf, fd, reading) {
+                Some(len) => {
+                    handle(sh, sp, se, &mut buf, len, fd, false);
+                }
+                None => break,
+            }
+        } else if let Parked::Leave = park(sh, sp) {
+            break;
+        }
+    }
+    if se.exited() {
+        sh.stop(0);
+    }
+}
+
+/// Read as the reader until a request comes (Some(its length)) or the session ends (None).
+/// The role is given up either way.
+fn read_as_reader(
+    sh: &Shared,
+    sp: &Spin,
+    se: &Session,
+    buf: &mut Vec<u8>,
+    fd: i32,
+    reading: &AtomicBool,
+) -> Option<usize> {
+    let mut since: Option<Instant> = None;
+    loop {
+        reading.store(true, Ordering::SeqCst);
+        let res = if stopping(sh, se) { 0 } else { se.receive_fd(buf, fd) };
+        reading.store(false, Ordering::Release);
+        match classify(res) {
+            Got::Request(len) => {
+                sp.reader.store(false, Ordering::SeqCst);
+                return Some(len);
+            }
+            Got::End(res) => {
+                sp.reader.store(false, Ordering::SeqCst);
+                end(sh, se, res);
+                return None;
+            }
+            Got::Nothing => {}
+        }
+        let start = *since.get_or_insert_with(Instant::now);
+        if start.elapsed() < sp.budget {
+            // Let runnable threads (the clients, when they outnumber the CPUs) go first.
+            std::thread::yield_now();
+            continue;
+        }
+        // Nothing came: sleep until the device has something (or the loop interrupts us).
+        sp.polling.store(true, Ordering::SeqCst);
+        reading.store(true, Ordering::SeqCst);
+        if !stopping(sh, se) {
+            let _ = crate::sys::poll_in(fd);
+        }
+        reading.store(false, Ordering::Release);
+        sp.polling.store(false, Ordering::SeqCst);
+        if sp.standby_asleep.load(Ordering::SeqCst) {
+            let _st = sh.state.lock();
+            sp.standby_cv.notify_one();
+        }
+        since = None;
+    }
+}
+
+/// Handle one request read on `fd`; `backlog`: requests have been waiting each time this
+/// thread looked, for a while. Returns whether another worker was called in.
+fn handle(
+    sh: &Arc<Shared>,
+    sp: &Spin,
+    se: &Session,
+    buf: &mut [u8],
+    len: usize,
+    fd: i32,
+    backlog: bool,
+) -> bool {
+    let opcode = crate::codec::decode_header(&buf[..len]).map_or(0, |h| h.opcode);
+    let is_forget = matches!(
+        opcode,
+        crate::kernel::opcode::FUSE_FORGET | crate::kernel::opcode::FUSE_BATCH_FORGET
+    );
+    sp.taken.fetch_add(1, Ordering::SeqCst);
+    let mut called = false;
+    if !is_forget && !sp.reader.load(Ordering::SeqCst) {
+        let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
+        let backlog = backlog && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
+        if slow || backlog {
+            call_in(sh, sp);
+            called = true;
+        }
+    }
+    sp.busy.fetch_add(1, Ordering::SeqCst);
+    let t0 = Instant::now();
+    se.process_in_place(buf, len, fd);
+    let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    sp.busy.fetch_sub(1, Ordering::SeqCst);
+    if !is_forget {
+        let old = sp.slow_ns.load(Ordering::Relaxed);
+        sp.slow_ns.store(old - old / 8 + ns / 8, Ordering::Relaxed);
+    }
+    called
+}
+
+/// Call in a parked worker, or start one if none is parked and `max_threads` allows.
+fn call_in(sh: &Arc<Shared>, sp: &Spin) {
+    let mut st = sh.state.lock();
+    if st.done {
+        return;
+    }
+    if st.parked > st.tokens {
+        st.tokens += 1;
+        sp.park_cv.notify_one();
+    } else if (st.workers as u64) < sh.cfg.max_threads as u64 {
+        start_worker(sh, &mut st);
+    }
+}
+
+/// Park until called in (or take the standby's role when it is free).
+fn park(sh: &Arc<Shared>, sp: &Spin) -> Parked {
+    let mut st = sh.state.lock();
+    loop {
+        if st.done {
+            return Parked::Leave;
+        }
+        if !st.standby {
+            return standby(sh, sp, &mut st);
+        }
+        if sh.cfg.max_idle >= 0 && st.parked >= sh.cfg.max_idle as usize && st.workers > 2 {
+            st.workers -= 1;
+            return Parked::Leave;
+        }
+        st.parked += 1;
+        while st.tokens == 0 && !st.done && st.standby {
+            sp.park_cv.wait(&mut st);
+        }
+        st.parked -= 1;
+        if st.tokens > 0 {
+            st.tokens -= 1;
+            return Parked::Work;
+        }
+    }
+}
+
+/// Be the standby until a stall calls this thread in (Work) or the loop ends (Leave).
+fn standby(sh: &Arc<Shared>, sp: &Spin, st: &mut MutexGuard<'_, State>) -> Parked {
+    st.standby = true;
+    let mut quiet = 0u32;
+    loop {
+        if st.done {
+            st.standby = false;
+            return Parked::Leave;
+        }
+        let seen = sp.taken.load(Ordering::SeqCst);
+        if quiet >= STANDBY_QUIET_TICKS {
+            // The reader has been asleep in poll(2) for a while: sleep until it wakes us.
+            sp.standby_asleep.store(true, Ordering::SeqCst);
+            if sp.polling.load(Ordering::SeqCst) && !st.done {
+                sp.standby_cv.wait(st);
+            }
+            sp.standby_asleep.store(false, Ordering::SeqCst);
+            quiet = 0;
+            continue;
+        }
+        sp.standby_cv.wait_for(st, STANDBY_TICK);
+        if st.done {
+            continue;
+        }
+        let now = sp.taken.load(Ordering::SeqCst);
+        let reader = sp.reader.load(Ordering::SeqCst);
+        if !reader && now == seen && sp.busy.load(Ordering::SeqCst) > 0 {
+            // A callback has run for a whole tick and nobody reads: take over reading, and
+            // let another worker (a parked one, or a new one) be the standby.
+            st.standby = false;
+            if st.parked > st.tokens {
+                sp.park_cv.notify_all();
+            } else if (st.workers as u64) < sh.cfg.max_threads as u64 {
+                start_worker(sh, st);
+            }
+            return Parked::Work;
+        }
+        if reader && now == seen && sp.polling.load(Ordering::SeqCst) {
+            quiet += 1;
+        } else {
+            quiet = 0;
+        }
+    }
+}
+
+/// The single-threaded loop's reader: the same non-blocking clone and spin before sleeping,
+/// for one thread that handles everything itself.
+pub struct SingleReader {
+    budget: Duration,
+    fd: OwnedFd,
+}
+
+impl SingleReader {
+    /// As `Spin::new`: None when the session cannot have it.
+    pub fn new(se: &Session) -> Option<SingleReader> {
+        if se.has_custom_io() || se.fd() < 0 {
+            return None;
+        }
+        let budget = budget_from_env()?;
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            return None;
+        }
+        Some(SingleReader { budget, fd: clone_nonblocking(se.fd())? })
+    }
+
+    /// The clone requests are read from (and answered on).
+    pub fn fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Read the next request as `Session::receive` does, spinning for the budget before
+    /// sleeping in poll(2). EINTR (a signal) comes back to the caller.
+    pub fn receive(&self, se: &Session, buf: &mut Vec<u8>) -> isize {
+        let mut since: Option<Instant> = None;
+        loop {
+            if se.exited() {
+                return 0;
+            }
+            let res = se.receive_fd(buf, self.fd());
+            if res != -(libc::EAGAIN as isize) {
+                return res;
+            }
+            let start = *since.get_or_insert_with(Instant::now);
+            if start.elapsed() < self.budget {
+                std::thread::yield_now();
+                continue;
+            }
+            if let Err(e) = crate::sys::poll_in(self.fd()) {
+                return -(e as isize);
+            }
+            since = None;
+        }
+    }
+}
