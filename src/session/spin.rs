@@ -14,7 +14,12 @@
 //! - when the callbacks are slow (a moving average above 200 µs): every request taken then
 //!   hands the reader's role to a parked worker at once, as the classic loop would;
 //! - when requests queue up (a thread found requests waiting four times in a row right after
-//!   handling one), up to one thread handling requests per CPU;
+//!   handling one), up to one thread handling requests per CPU; after sixteen in a row the
+//!   loop is "crowded": spinning saves nothing while the queue never empties, and what counts
+//!   is how many threads the scheduler can run, so every parked worker wakes, idle workers
+//!   wait in a blocking read of the session's fd as libfuse's pool does, and a worker is
+//!   started when none waits there, up to `max_threads`; the reader finding the device empty
+//!   for a whole spin ends it (the blocked workers park again after their next request);
 //! - by the standby, one parked worker that looks every 2 ms while requests flow: when no
 //!   request was taken since its last look, nobody reads and a callback is still running (it
 //!   may be waiting for another request, an INTERRUPT for instance), it becomes a worker, and
@@ -39,6 +44,8 @@ const STANDBY_TICK: Duration = Duration::from_millis(2);
 const STANDBY_QUIET_TICKS: u32 = 50;
 /// A thread that found this many requests waiting in a row calls in a helper.
 const BACKLOG_STREAK: u32 = 4;
+/// ... and this many: the loop is crowded (see `Spin::crowded`).
+const CROWDED_STREAK: u32 = 16;
 /// Callbacks slower than this on average get a fresh reader for every request.
 const SLOW_NS: u64 = 200_000;
 
@@ -59,6 +66,11 @@ pub struct Spin {
     slow_ns: AtomicU64,
     /// Most threads handling requests at once because requests queue up.
     helpers: usize,
+    /// Requests have queued up for long: idle workers wait in a blocking read of the session's
+    /// fd, as libfuse's pool does, until the reader finds the device empty for a whole spin.
+    crowded: AtomicBool,
+    /// Workers waiting in that blocking read.
+    blocked: AtomicUsize,
     /// The standby sleeps without a timeout (the reader wakes it when it leaves poll(2)).
     standby_asleep: AtomicBool,
     standby_cv: Condvar,
@@ -116,6 +128,8 @@ impl Spin {
             busy: AtomicUsize::new(0),
             slow_ns: AtomicU64::new(0),
             helpers: cpus,
+            crowded: AtomicBool::new(false),
+            blocked: AtomicUsize::new(0),
             standby_asleep: AtomicBool::new(false),
             standby_cv: Condvar::new(),
             park_cv: Condvar::new(),
@@ -197,9 +211,12 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
         match classify(res) {
             Got::Request(len) => {
                 streak += 1;
-                if handle(sh, sp, se, &mut buf, len, fd, streak >= BACKLOG_STREAK) {
-                    streak = 0;
+                if streak >= CROWDED_STREAK && !sp.crowded.load(Ordering::Relaxed) {
+                    sp.crowded.store(true, Ordering::SeqCst);
+                    wake_parked(sh, sp);
                 }
+                // Every fourth request in a row found waiting: a helper, if the CPUs allow.
+                handle(sh, sp, se, &mut buf, len, fd, streak % BACKLOG_STREAK == 0);
                 continue;
             }
             Got::End(res) => {
@@ -216,12 +233,39 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
                 }
                 None => break,
             }
+        } else if sp.crowded.load(Ordering::SeqCst) {
+            // Crowded: wait as libfuse's workers do, in a blocking read of the session's fd.
+            streak = 0;
+            sp.blocked.fetch_add(1, Ordering::SeqCst);
+            reading.store(true, Ordering::SeqCst);
+            let res = if stopping(sh, se) { 0 } else { se.receive_fd(&mut buf, se.fd()) };
+            reading.store(false, Ordering::Release);
+            sp.blocked.fetch_sub(1, Ordering::SeqCst);
+            match classify(res) {
+                Got::Request(len) => {
+                    handle(sh, sp, se, &mut buf, len, -1, false);
+                }
+                Got::End(res) => {
+                    end(sh, se, res);
+                    break;
+                }
+                Got::Nothing => {}
+            }
         } else if let Parked::Leave = park(sh, sp) {
             break;
         }
     }
     if se.exited() {
         sh.stop(0);
+    }
+}
+
+/// Wake every parked worker (the loop became crowded).
+fn wake_parked(sh: &Arc<Shared>, sp: &Spin) {
+    let mut st = sh.state.lock();
+    if st.parked > st.tokens {
+        st.tokens = st.parked;
+        sp.park_cv.notify_all();
     }
 }
 
@@ -258,7 +302,11 @@ fn read_as_reader(
             std::thread::yield_now();
             continue;
         }
-        // Nothing came: sleep until the device has something (or the loop interrupts us).
+        // Nothing came for a whole spin: not crowded (any more); sleep until the device has
+        // something (or the loop interrupts us).
+        if sp.crowded.load(Ordering::Relaxed) {
+            sp.crowded.store(false, Ordering::SeqCst);
+        }
         sp.polling.store(true, Ordering::SeqCst);
         reading.store(true, Ordering::SeqCst);
         if !stopping(sh, se) {
@@ -295,7 +343,8 @@ fn handle(
     if !is_forget && !sp.reader.load(Ordering::SeqCst) {
         let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
         let backlog = backlog && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
-        if slow || backlog {
+        let crowded = sp.crowded.load(Ordering::Relaxed) && sp.blocked.load(Ordering::SeqCst) == 0;
+        if slow || backlog || crowded {
             call_in(sh, sp);
             called = true;
         }
