@@ -323,7 +323,7 @@ fn read_as_reader(
 }
 
 /// Handle one request read on `fd`; `backlog`: requests have been waiting each time this
-/// thread looked, for a while. Returns whether another worker was called in.
+/// thread looked, for a while.
 fn handle(
     sh: &Arc<Shared>,
     sp: &Spin,
@@ -332,21 +332,19 @@ fn handle(
     len: usize,
     fd: i32,
     backlog: bool,
-) -> bool {
+) {
     let opcode = crate::codec::decode_header(&buf[..len]).map_or(0, |h| h.opcode);
     let is_forget = matches!(
         opcode,
         crate::kernel::opcode::FUSE_FORGET | crate::kernel::opcode::FUSE_BATCH_FORGET
     );
     sp.taken.fetch_add(1, Ordering::SeqCst);
-    let mut called = false;
     if !is_forget && !sp.reader.load(Ordering::SeqCst) {
         let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
         let backlog = backlog && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
         let crowded = sp.crowded.load(Ordering::Relaxed) && sp.blocked.load(Ordering::SeqCst) == 0;
         if slow || backlog || crowded {
             call_in(sh, sp);
-            called = true;
         }
     }
     sp.busy.fetch_add(1, Ordering::SeqCst);
@@ -358,7 +356,6 @@ fn handle(
         let old = sp.slow_ns.load(Ordering::Relaxed);
         sp.slow_ns.store(old - old / 8 + ns / 8, Ordering::Relaxed);
     }
-    called
 }
 
 /// Call in a parked worker, or start one if none is parked and `max_threads` allows.
