@@ -269,6 +269,44 @@ fn wake_parked(sh: &Arc<Shared>, sp: &Spin) {
     }
 }
 
+/// Read one request from the non-blocking `fd`: one already waiting is taken at once;
+/// otherwise keep looking for `budget` (yielding to runnable threads: the clients, when they
+/// outnumber the CPUs, go first), then sleep in poll(2) and start over. `stop` is asked before
+/// every read and poll (true: 0 comes back); `sleeping(true)` runs before poll(2) and
+/// `sleeping(false)` after it. Returns what the read gave other than EAGAIN (a length, 0, or
+/// -errno, EINTR included) or poll(2)'s -errno.
+fn spin_receive(
+    se: &Session,
+    buf: &mut Vec<u8>,
+    fd: i32,
+    budget: Duration,
+    stop: impl Fn() -> bool,
+    mut sleeping: impl FnMut(bool),
+) -> isize {
+    let mut since: Option<Instant> = None;
+    loop {
+        if stop() {
+            return 0;
+        }
+        let res = se.receive_fd(buf, fd);
+        if res != -(libc::EAGAIN as isize) {
+            return res;
+        }
+        let start = *since.get_or_insert_with(Instant::now);
+        if start.elapsed() < budget {
+            std::thread::yield_now();
+            continue;
+        }
+        sleeping(true);
+        let polled = if stop() { Ok(()) } else { crate::sys::poll_in(fd) };
+        sleeping(false);
+        if let Err(e) = polled {
+            return -(e as isize);
+        }
+        since = None;
+    }
+}
+
 /// Read as the reader until a request comes (Some(its length)) or the session ends (None).
 /// The role is given up either way.
 fn read_as_reader(
@@ -279,46 +317,44 @@ fn read_as_reader(
     fd: i32,
     reading: &AtomicBool,
 ) -> Option<usize> {
-    let mut since: Option<Instant> = None;
-    loop {
-        reading.store(true, Ordering::SeqCst);
-        let res = if stopping(sh, se) { 0 } else { se.receive_fd(buf, fd) };
-        reading.store(false, Ordering::Release);
-        match classify(res) {
-            Got::Request(len) => {
-                sp.reader.store(false, Ordering::SeqCst);
-                return Some(len);
-            }
-            Got::End(res) => {
-                sp.reader.store(false, Ordering::SeqCst);
-                end(sh, se, res);
-                return None;
-            }
-            Got::Nothing => {}
+    // The loop may interrupt this thread with a signal while `reading` says it is in a read
+    // or poll(2) (or about to be): it then looks at `stop` again.
+    reading.store(true, Ordering::SeqCst);
+    let res = loop {
+        let res = spin_receive(
+            se,
+            buf,
+            fd,
+            sp.budget,
+            || stopping(sh, se),
+            |asleep| {
+                if asleep {
+                    // Nothing came for a whole spin: not crowded (any more).
+                    if sp.crowded.load(Ordering::Relaxed) {
+                        sp.crowded.store(false, Ordering::SeqCst);
+                    }
+                    sp.polling.store(true, Ordering::SeqCst);
+                } else {
+                    sp.polling.store(false, Ordering::SeqCst);
+                    if sp.standby_asleep.load(Ordering::SeqCst) {
+                        let _st = sh.state.lock();
+                        sp.standby_cv.notify_one();
+                    }
+                }
+            },
+        );
+        if !matches!(classify(res), Got::Nothing) {
+            break res;
         }
-        let start = *since.get_or_insert_with(Instant::now);
-        if start.elapsed() < sp.budget {
-            // Let runnable threads (the clients, when they outnumber the CPUs) go first.
-            std::thread::yield_now();
-            continue;
+    };
+    reading.store(false, Ordering::Release);
+    sp.reader.store(false, Ordering::SeqCst);
+    match classify(res) {
+        Got::Request(len) => Some(len),
+        _ => {
+            end(sh, se, res);
+            None
         }
-        // Nothing came for a whole spin: not crowded (any more); sleep until the device has
-        // something (or the loop interrupts us).
-        if sp.crowded.load(Ordering::Relaxed) {
-            sp.crowded.store(false, Ordering::SeqCst);
-        }
-        sp.polling.store(true, Ordering::SeqCst);
-        reading.store(true, Ordering::SeqCst);
-        if !stopping(sh, se) {
-            let _ = crate::sys::poll_in(fd);
-        }
-        reading.store(false, Ordering::Release);
-        sp.polling.store(false, Ordering::SeqCst);
-        if sp.standby_asleep.load(Ordering::SeqCst) {
-            let _st = sh.state.lock();
-            sp.standby_cv.notify_one();
-        }
-        since = None;
     }
 }
 
@@ -471,24 +507,6 @@ impl SingleReader {
     /// Read the next request as `Session::receive` does, spinning for the budget before
     /// sleeping in poll(2). EINTR (a signal) comes back to the caller.
     pub fn receive(&self, se: &Session, buf: &mut Vec<u8>) -> isize {
-        let mut since: Option<Instant> = None;
-        loop {
-            if se.exited() {
-                return 0;
-            }
-            let res = se.receive_fd(buf, self.fd());
-            if res != -(libc::EAGAIN as isize) {
-                return res;
-            }
-            let start = *since.get_or_insert_with(Instant::now);
-            if start.elapsed() < self.budget {
-                std::thread::yield_now();
-                continue;
-            }
-            if let Err(e) = crate::sys::poll_in(self.fd()) {
-                return -(e as isize);
-            }
-            since = None;
-        }
+        spin_receive(se, buf, self.fd(), self.budget, || se.exited(), |_| {})
     }
 }
