@@ -161,8 +161,9 @@ for name in "${selected[@]}"; do
 	*hello-ll*) targets+=(example/hello_ll) ;;
 	misc/hello-uds) targets+=(example/hello_ll_uds) ;;
 	examples/passthrough-ll* | examples/dev-auto-unmount-*)
-		targets+=(example/passthrough_ll test/test_syscalls) ;;
-	examples/passthrough-hp*) targets+=(example/passthrough_hp test/test_syscalls) ;;
+		targets+=(example/passthrough_ll test/test_syscalls test/readdir_inode) ;;
+	examples/passthrough-hp*)
+		targets+=(example/passthrough_hp test/test_syscalls test/readdir_inode) ;;
 	ctests/api-30) targets+=(test/test_api_30) ;;
 	ctests/write-cache*) targets+=(test/test_write_cache) ;;
 	ctests/signals) targets+=(test/test_signals) ;;

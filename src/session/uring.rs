@@ -435,10 +435,14 @@ fn queue_thread(se: &Session, pool: &Arc<Pool>, qid: usize, q: &Queue) {
                             break 'outer;
                         }
                     }
-                    // Unmounted or aborted: the entries are gone.
-                    libc::ENOTCONN | libc::ENODEV | libc::ECANCELED => break 'outer,
+                    // Unmounted or aborted (the kernel says ECONNABORTED once the connection
+                    // was aborted, as when a program exits right after INIT): the entries
+                    // are gone.
+                    libc::ENOTCONN | libc::ENODEV | libc::ECANCELED | libc::ECONNABORTED => {
+                        break 'outer;
+                    }
                     _ if last == 0 => {
-                        if !pool.refused.swap(true, Ordering::AcqRel) {
+                        if !pool.refused.swap(true, Ordering::AcqRel) && !se.exited() {
                             crate::log::err(&format!(
                                 "fuse: io_uring: the kernel refused to register queue {qid}: {}; \
                                  requests stay on /dev/fuse\n",
