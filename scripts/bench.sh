@@ -8,6 +8,7 @@
 #   scripts/bench.sh [--quick] [--rounds N] [--duration SECS] [--file-mib N]
 #                    [--no-passthrough | --passthrough-only]
 #                    [--program PATH -- ARGS...] [--out DIR] [--profile release|debug] [--no-build]
+#                    [--only KEY]...   (rows by key: stat-8t, seq-read-1m/passthrough, ...)
 #                    [--splice | --io-uring]
 #
 # Classic suite: Debian's passthrough_ll (built here from libfuse3-dev's example with Debian's

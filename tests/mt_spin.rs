@@ -163,7 +163,8 @@ fn an_idle_daemon_sleeps() {
             let r = std::fs::read(mnt.join("hello")).unwrap();
             assert_eq!(r, b"hello\n");
         }
-        // The standby looks every 2 ms for 100 ms after the last request, then sleeps.
+        // The standby backs off from a look every 2 ms to one every 32 ms after the last
+        // request, and sleeps after 200 ms of that.
         std::thread::sleep(Duration::from_millis(500));
         let (s0, c0) = activity(pid);
         std::thread::sleep(Duration::from_secs(1));

@@ -7,7 +7,8 @@ pub const USAGE: &str = "\
 usage: ferrofuse-bench --program PATH --lib-dir DIR [--quick] [--rounds N] [--duration SECS]
                        [--file-mib N] [--out DIR] [--work-parent DIR]
                        [--pt-program PATH --pt-libfuse-dir DIR [--pt-only]]
-                       [--uring-program PATH --uring-libfuse-dir DIR] [-- ARGS...]
+                       [--uring-program PATH --uring-libfuse-dir DIR] [--only KEY]...
+                       [-- ARGS...]
 
 Runs PATH once per round on the system's libfuse and once on ours (LD_LIBRARY_PATH=DIR),
 alternating which goes first, and the same client workloads on the tmpfs source itself.
@@ -38,6 +39,10 @@ The program must run in the foreground and show {src} at {mnt}.
                    libfuse 3.18.3's passthrough_ll), run with ARGS on the libfuse in
                    --uring-libfuse-dir and on ours, each over /dev/fuse and over -o io_uring
   --uring-libfuse-dir DIR  the libfuse (with io_uring) for --uring-program
+  --only KEY       only the rows whose key is KEY (repeatable): a workload's key, e.g.
+                   stat-8t, seq-read-1m, rand-read-4k-8t, open-close, with `/VARIANT` for a
+                   variant's row (stat-8t/clone_fd, seq-read-1m/passthrough); variants left
+                   without a row are not mounted (and give no mount, unmount or RSS rows)
 ";
 
 /// The passthrough program's arguments.
@@ -87,6 +92,8 @@ pub struct Config {
     pub uring: Option<UringRef>,
     /// Run the classic suite (`--program`); false with `--pt-only`.
     pub classic: bool,
+    /// `--only`: the row keys to keep (empty: all).
+    pub only: Vec<String>,
 }
 
 pub enum Parsed {
@@ -110,6 +117,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
     let mut pt_only = false;
     let mut uring_program = None;
     let mut uring_libfuse_dir = None;
+    let mut only = Vec::new();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -129,6 +137,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
                 pt_libfuse_dir = Some(PathBuf::from(value("--pt-libfuse-dir")?));
             }
             "--pt-only" => pt_only = true,
+            "--only" => only.push(value("--only")?),
             "--uring-program" => uring_program = Some(PathBuf::from(value("--uring-program")?)),
             "--uring-libfuse-dir" => {
                 uring_libfuse_dir = Some(PathBuf::from(value("--uring-libfuse-dir")?));
@@ -198,6 +207,7 @@ pub fn parse(args: Vec<String>) -> Result<Parsed, String> {
         passthrough,
         uring,
         classic: !pt_only,
+        only,
     })))
 }
 

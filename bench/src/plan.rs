@@ -452,6 +452,29 @@ pub fn row_key(variant: &Variant, load: Load) -> String {
     if variant.name.is_empty() { load.key() } else { format!("{}/{}", load.key(), variant.name) }
 }
 
+/// `--only`: keep the loads whose row key is one of `keys` (all of them when `keys` is empty),
+/// and the variants that still have one. A key that names no row is an error.
+pub fn keep_only(variants: Vec<Variant>, keys: &[String]) -> Result<Vec<Variant>, String> {
+    if keys.is_empty() {
+        return Ok(variants);
+    }
+    for k in keys {
+        if !variants.iter().any(|v| v.loads.iter().any(|&l| &row_key(v, l) == k)) {
+            let known: Vec<String> =
+                variants.iter().flat_map(|v| v.loads.iter().map(|&l| row_key(v, l))).collect();
+            return Err(format!("--only {k}: no such row (known: {})", known.join(", ")));
+        }
+    }
+    Ok(variants
+        .into_iter()
+        .filter_map(|mut v| {
+            let vv = v.clone();
+            v.loads.retain(|&l| keys.contains(&row_key(&vv, l)));
+            (!v.loads.is_empty()).then_some(v)
+        })
+        .collect())
+}
+
 /// Every row, in table order.
 pub fn rows(variants: &[Variant]) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -491,6 +514,20 @@ pub fn rows(variants: &[Variant]) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_keeps_the_named_rows() {
+        let all = variants(Suites::ALL, "default");
+        let keys = |v: &[Variant]| -> Vec<String> {
+            v.iter().flat_map(|x| x.loads.iter().map(|&l| row_key(x, l))).collect()
+        };
+        assert_eq!(keys(&keep_only(all.clone(), &[]).unwrap()), keys(&all));
+        let want = vec!["stat-8t".to_string(), "seq-read-1m/passthrough".to_string()];
+        let kept = keep_only(all.clone(), &want).unwrap();
+        assert_eq!(keys(&kept), want);
+        assert_eq!(kept.len(), 2, "only the variants that keep a row are mounted");
+        assert!(keep_only(all, &["stat-9t".to_string()]).unwrap_err().contains("stat-8t"));
+    }
 
     #[test]
     fn libfuse_runs_io_uring_variants_without_the_option() {

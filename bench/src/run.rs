@@ -25,6 +25,7 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         },
         &cfg.set,
     );
+    let variants = plan::keep_only(variants, &cfg.only)?;
     let wd = Workdir::create(&cfg.work_parent, cfg.file_bytes)?;
     let mut samples = Vec::new();
     let mut programs: Vec<ProgramMeta> = Vec::new();

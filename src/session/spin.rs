@@ -23,8 +23,9 @@
 //! - by the standby, one parked worker that looks every 2 ms while requests flow: when no
 //!   request was taken since its last look, nobody reads and a callback is still running (it
 //!   may be waiting for another request, an INTERRUPT for instance), it becomes a worker, and
-//!   another takes its place, up to `max_threads`. When the reader sleeps in poll(2) for a
-//!   while, the standby sleeps too and the reader wakes it when it leaves poll(2).
+//!   another takes its place, up to `max_threads`. While the daemon is quiet (the reader
+//!   asleep in poll(2), no callback running) its looks back off to one every 32 ms, and after
+//!   200 ms of that it sleeps until the reader leaves poll(2).
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
@@ -40,8 +41,11 @@ use super::mt::{Shared, State, start_worker};
 const DEFAULT_SPIN_US: u64 = 50;
 /// How often the standby looks while requests flow.
 const STANDBY_TICK: Duration = Duration::from_millis(2);
-/// After this many looks finding the reader asleep in poll(2), the standby sleeps too.
-const STANDBY_QUIET_TICKS: u32 = 50;
+/// While the daemon is quiet (each look finds the reader asleep in poll(2) and no callback
+/// running) the standby looks half as often after every such look, down to this interval.
+const STANDBY_TICK_MAX: Duration = Duration::from_millis(32);
+/// After this long of quiet looks, the standby sleeps until the reader leaves poll(2).
+const STANDBY_SLEEP_AFTER: Duration = Duration::from_millis(200);
 /// A thread that found this many requests waiting in a row calls in a helper.
 const BACKLOG_STREAK: u32 = 4;
 /// ... and this many: the loop is crowded (see `Spin::crowded`).
@@ -435,32 +439,42 @@ fn park(sh: &Arc<Shared>, sp: &Spin) -> Parked {
 }
 
 /// Be the standby until a stall calls this thread in (Work) or the loop ends (Leave).
+///
+/// A stall needs a callback running: while every look finds the reader asleep in poll(2) and
+/// nothing running, the looks back off (2 ms doubling to 32 ms), and after 200 ms of that the
+/// standby sleeps until the reader leaves poll(2). A daemon that gets a request now and then
+/// (a passthrough daemon during a long read: an OPEN and a RELEASE every few tens of ms) thus
+/// wakes its standby a few times per 100 ms instead of every 2 ms.
 fn standby(sh: &Arc<Shared>, sp: &Spin, st: &mut MutexGuard<'_, State>) -> Parked {
     st.standby = true;
-    let mut quiet = 0u32;
+    let mut tick = STANDBY_TICK;
+    let mut quiet = Duration::ZERO;
     loop {
         if st.done {
             st.standby = false;
             return Parked::Leave;
         }
         let seen = sp.taken.load(Ordering::SeqCst);
-        if quiet >= STANDBY_QUIET_TICKS {
+        if quiet >= STANDBY_SLEEP_AFTER {
             // The reader has been asleep in poll(2) for a while: sleep until it wakes us.
             sp.standby_asleep.store(true, Ordering::SeqCst);
             if sp.polling.load(Ordering::SeqCst) && !st.done {
                 sp.standby_cv.wait(st);
             }
             sp.standby_asleep.store(false, Ordering::SeqCst);
-            quiet = 0;
+            // The next look comes after the long interval: the request that woke the reader
+            // may be a lone one. A callback that blocks makes the look after it a short one.
+            quiet = Duration::ZERO;
             continue;
         }
-        sp.standby_cv.wait_for(st, STANDBY_TICK);
+        sp.standby_cv.wait_for(st, tick);
         if st.done {
             continue;
         }
         let now = sp.taken.load(Ordering::SeqCst);
         let reader = sp.reader.load(Ordering::SeqCst);
-        if !reader && now == seen && sp.busy.load(Ordering::SeqCst) > 0 {
+        let busy = sp.busy.load(Ordering::SeqCst);
+        if !reader && now == seen && busy > 0 {
             // A callback has run for a whole tick and nobody reads: take over reading, and
             // let another worker (a parked one, or a new one) be the standby.
             st.standby = false;
@@ -471,10 +485,12 @@ fn standby(sh: &Arc<Shared>, sp: &Spin, st: &mut MutexGuard<'_, State>) -> Parke
             }
             return Parked::Work;
         }
-        if reader && now == seen && sp.polling.load(Ordering::SeqCst) {
-            quiet += 1;
+        if reader && busy == 0 && sp.polling.load(Ordering::SeqCst) {
+            quiet += tick;
+            tick = (tick * 2).min(STANDBY_TICK_MAX);
         } else {
-            quiet = 0;
+            quiet = Duration::ZERO;
+            tick = STANDBY_TICK;
         }
     }
 }
