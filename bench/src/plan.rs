@@ -468,8 +468,7 @@ pub fn keep_only(variants: Vec<Variant>, keys: &[String]) -> Result<Vec<Variant>
     Ok(variants
         .into_iter()
         .filter_map(|mut v| {
-            let vv = v.clone();
-            v.loads.retain(|&l| keys.contains(&row_key(&vv, l)));
+            v.loads = v.loads.iter().copied().filter(|&l| keys.contains(&row_key(&v, l))).collect();
             (!v.loads.is_empty()).then_some(v)
         })
         .collect())

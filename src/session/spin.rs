@@ -102,6 +102,15 @@ enum Wait {
     Block,
 }
 
+impl Wait {
+    fn other(self) -> Wait {
+        match self {
+            Wait::Spin => Wait::Block,
+            Wait::Block => Wait::Spin,
+        }
+    }
+}
+
 /// Chooses the reader's way of waiting by what it gives. Whether spinning pays depends on the
 /// machine and the load: on a virtual machine where waking a halted vCPU is dear it saves a
 /// wake-up per request, but where a client and a daemon thread that sleep in turn can share
@@ -139,21 +148,13 @@ impl Tuner {
             self.mode = Wait::Spin;
             return self.mode;
         }
-        let (i, o) = match self.mode {
-            Wait::Spin => (0, 1),
-            Wait::Block => (1, 0),
-        };
+        let (i, o) = (self.mode as usize, self.mode.other() as usize);
         self.rate[i] = if self.rate[i] == 0.0 { r } else { (self.rate[i] + r) / 2.0 };
         self.epoch = self.epoch.wrapping_add(1);
-        let other = if self.mode == Wait::Spin { Wait::Block } else { Wait::Spin };
-        let best = if self.rate[o] > self.rate[i] * TUNE_MARGIN { other } else { self.mode };
-        self.mode = if self.rate[o] == 0.0 || self.epoch % EXPLORE_EVERY == 0 {
-            other
-        } else if best != self.mode {
-            best
-        } else {
-            self.mode
-        };
+        let explore = self.rate[o] == 0.0 || self.epoch % EXPLORE_EVERY == 0;
+        if explore || self.rate[o] > self.rate[i] * TUNE_MARGIN {
+            self.mode = self.mode.other();
+        }
         self.mode
     }
 }
@@ -545,6 +546,12 @@ fn park(sh: &Arc<Shared>, sp: &Spin) -> Parked {
     }
 }
 
+/// Someone waits for the next request asleep: the reader in poll(2), or workers in a blocking
+/// read.
+fn waiting(sp: &Spin) -> bool {
+    sp.polling.load(Ordering::SeqCst) || sp.blocked.load(Ordering::SeqCst) > 0
+}
+
 /// Be the standby until a stall calls this thread in (Work) or the loop ends (Leave).
 ///
 /// A stall needs a callback running: while every look finds the reader asleep in poll(2) and
@@ -565,9 +572,7 @@ fn standby(sh: &Arc<Shared>, sp: &Spin, st: &mut MutexGuard<'_, State>) -> Parke
         if quiet >= STANDBY_SLEEP_AFTER {
             // The reader has been asleep in poll(2) for a while: sleep until it wakes us.
             sp.standby_asleep.store(true, Ordering::SeqCst);
-            let waiting =
-                sp.polling.load(Ordering::SeqCst) || sp.blocked.load(Ordering::SeqCst) > 0;
-            if waiting && !st.done {
+            if waiting(sp) && !st.done {
                 sp.standby_cv.wait(st);
             }
             sp.standby_asleep.store(false, Ordering::SeqCst);
@@ -594,9 +599,7 @@ fn standby(sh: &Arc<Shared>, sp: &Spin, st: &mut MutexGuard<'_, State>) -> Parke
             }
             return Parked::Work;
         }
-        let waiting =
-            (reader && sp.polling.load(Ordering::SeqCst)) || sp.blocked.load(Ordering::SeqCst) > 0;
-        if busy == 0 && waiting {
+        if busy == 0 && waiting(sp) {
             quiet += tick;
             tick = (tick * 2).min(STANDBY_TICK_MAX);
         } else {
