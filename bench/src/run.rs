@@ -10,11 +10,13 @@ use crate::daemon::{Daemon, Lib};
 use crate::load::{self, Outcome};
 use crate::plan::Transport;
 use crate::plan::{self, Load, MOUNT_KEY, Program, RSS_KEY, Suites, UNMOUNT_KEY, Variant};
-use crate::report::{Meta, ProgramMeta, Results, Sample, Target};
+use crate::report::{self, Meta, ProgramMeta, Results, Sample, Target};
 use crate::workdir::{Workdir, stopped};
 
 /// How long past its duration a workload may run before the daemon is killed.
 const GRACE: Duration = Duration::from_secs(60);
+/// Extra fresh starts (and unmounts) per library and round for the latency rows.
+const LIFECYCLE_EXTRA: usize = 2;
 
 pub fn run(cfg: &Config) -> Result<Results, String> {
     let variants = plan::variants(
@@ -190,14 +192,9 @@ fn variant_round(
         ops,
         cpu_us_per_op: cpu,
     };
-    // Dropping these (on any error) unmounts and kills.
-    let mut daemons: [Option<Daemon>; 2] = [None, None];
-    for lib in order.next() {
-        if stopped() {
-            return Err("interrupted".into());
-        }
+    let start = |lib: Lib| {
         let log = wd.root.join(format!("daemon-{}.log", lib.name()));
-        let d = Daemon::start(
+        Daemon::start(
             program,
             &plan::args_for(v, lib == Lib::Ours),
             args,
@@ -208,18 +205,41 @@ fn variant_round(
             &wd.src,
             wd.mnt(lib),
             &log,
-        )?;
+        )
+    };
+    // Dropping these (on any error) unmounts and kills.
+    let mut daemons: [Option<Daemon>; 2] = [None, None];
+    // Mount and unmount latencies are a few ms and one start is easily disturbed (a sample
+    // of 49 ms among 2 ms ones): the lifecycle variant starts and unmounts each library
+    // LIFECYCLE_EXTRA more times, fresh and unloaded, the two libraries taking turns, and each
+    // round reports the medians (with the loaded daemon's start and unmount below).
+    let mut lifecycle: [(Vec<f64>, Vec<f64>); 2] = Default::default();
+    if first {
+        for _ in 0..LIFECYCLE_EXTRA {
+            for lib in order.next() {
+                if stopped() {
+                    return Err("interrupted".into());
+                }
+                let d = start(lib)?;
+                let (mounts, unmounts) = &mut lifecycle[lib as usize];
+                mounts.push(d.mount_latency.as_secs_f64() * 1e3);
+                unmounts.push(d.unmount()?.as_secs_f64() * 1e3);
+            }
+        }
+    }
+    for lib in order.next() {
+        if stopped() {
+            return Err("interrupted".into());
+        }
+        let d = start(lib)?;
         let names = d.mapped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
         mapped.retain(|(p, l, _)| (*p, *l) != (v.program, lib));
         mapped.push((v.program, lib, names.join(", ")));
         if first {
-            samples.push(sample(
-                lib,
-                MOUNT_KEY.into(),
-                d.mount_latency.as_secs_f64() * 1e3,
-                0,
-                None,
-            ));
+            let mounts = &mut lifecycle[lib as usize].0;
+            mounts.push(d.mount_latency.as_secs_f64() * 1e3);
+            let ms = report::median(std::mem::take(mounts)).unwrap_or(0.0);
+            samples.push(sample(lib, MOUNT_KEY.into(), ms, 0, None));
         }
         daemons[lib as usize] = Some(d);
     }
@@ -245,7 +265,10 @@ fn variant_round(
         }
         let took = d.unmount()?;
         if first {
-            samples.push(sample(lib, UNMOUNT_KEY.into(), took.as_secs_f64() * 1e3, 0, None));
+            let unmounts = &mut lifecycle[lib as usize].1;
+            unmounts.push(took.as_secs_f64() * 1e3);
+            let ms = report::median(std::mem::take(unmounts)).unwrap_or(0.0);
+            samples.push(sample(lib, UNMOUNT_KEY.into(), ms, 0, None));
         }
         if v.program == Program::Passthrough {
             let log = wd.root.join(format!("daemon-{}.log", lib.name()));

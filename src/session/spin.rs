@@ -12,7 +12,8 @@
 //! read(2) would be woken by the kernel for every request, the very cost avoided). They are
 //! called in:
 //! - when the callbacks are slow (a moving average above 200 µs): every request taken then
-//!   hands the reader's role to a parked worker at once, as the classic loop would;
+//!   hands the reader's role to a parked worker at once, as the classic loop would, until the
+//!   tuner's next epoch turns to blocking reads (see `Tuner`);
 //! - when requests queue up (a thread found requests waiting four times in a row right after
 //!   handling one), up to one thread handling requests per CPU; after sixteen in a row the
 //!   loop is "crowded": spinning saves nothing while the queue never empties, and what counts
