@@ -272,6 +272,21 @@ fuse_fs_lseek(NULL, "/a", 0, SEEK_SET, NULL): -22
 fuse_fs_statx(NULL, "/a", 0, 0, NULL, NULL): -22
 fuse_fs_init(NULL, &conn, NULL): survived
 fuse_fs_destroy(NULL): survived
+new30(&args, NULL, &clop, NULL): NULL
+new30(&args, &ci, NULL, NULL): NULL
+new30(&args, &holes, &clop, NULL): NULL
+new30(&args, &no_argv, &clop, NULL): NULL
+new30(NULL, &ci, &clop, NULL): NULL
+cuse_lowlevel_new_319(&args, &ci, &clop, sizeof(clop), NULL, NULL): NULL
+cuse_lowlevel_new_319(&args, NULL, &clop, sizeof(clop), &v, NULL): NULL
+setup30(1, argv, &ci, &clop, NULL, NULL): NULL
+setup30(0, NULL, &ci, &clop, &mt, NULL): NULL
+setup30(1, argv, NULL, &clop, &mt, NULL): NULL
+cuse_lowlevel_setup_319(1, argv, &ci, &clop, sizeof(clop), NULL, &mt, NULL): NULL
+main30(0, NULL, &ci, &clop, NULL): 1
+main30(1, argv, &ci, NULL, NULL): 1
+cuse_lowlevel_main_319(1, argv, &ci, &clop, sizeof(clop), NULL, NULL): 1
+cuse_lowlevel_teardown(NULL): survived
 done
 "#;
 

@@ -456,17 +456,6 @@ fn show_pairs<'a>(pairs: impl IntoIterator<Item = &'a Pair>) -> String {
     if v.is_empty() { "nothing".to_string() } else { v.join(", ") }
 }
 
-/// Libfuse's calls this kernel cannot serve (no CUSE): the only names ours may lack.
-fn may_be_missing(name: &str) -> bool {
-    matches!(
-        name,
-        "cuse_lowlevel_main"
-            | "cuse_lowlevel_new"
-            | "cuse_lowlevel_setup"
-            | "cuse_lowlevel_teardown"
-    )
-}
-
 /// Ours against the libfuse build its programs were linked with, name by name: every name that
 /// build exports has exactly its versions in ours, each default or not as there (beyond them
 /// only the later additions of tests/abi/symbols-3.19.txt), and symbols that share an address
@@ -480,9 +469,6 @@ fn compare_with_libfuse(ours_lib: &Path, libfuse: &Path, later: &BTreeSet<Pair>)
     let mut problems = Vec::new();
     for (name, want) in by_name(&theirs) {
         let got = ours_by_name.get(&name).cloned().unwrap_or_default();
-        if got.is_empty() && may_be_missing(&name) {
-            continue;
-        }
         let unexpected: Vec<&Pair> =
             got.iter().filter(|p| !want.contains(p) && !later.contains(p)).collect();
         if want.is_subset(&got) && unexpected.is_empty() {

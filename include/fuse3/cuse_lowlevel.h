@@ -125,43 +125,62 @@ struct cuse_lowlevel_ops {
 };
 
 /**
- * Creates a CUSE session (reached through the `cuse_lowlevel_new` wrapper).
+ * Creates a CUSE session for the device `ci` with the operations `clop` (`clop_size` bytes
+ * of them). The device is not opened yet: `cuse_lowlevel_setup` does that, or the caller
+ * hands the session a descriptor with `fuse_session_mount(se, "/dev/fd/N")`. NULL on error.
+ *
+ * # Safety
+ * `args` is a valid argument vector; `ci` and `clop` are NULL or valid, `clop` holding
+ * `clop_size` bytes; `version` is NULL or valid.
  */
-extern struct fuse_session *cuse_lowlevel_new_319(struct fuse_args *args,
-                                                  const struct cuse_info *ci,
-                                                  const struct cuse_lowlevel_ops *clop,
-                                                  size_t clop_size,
-                                                  const struct libfuse_version *version,
-                                                  void *userdata);
+struct fuse_session *cuse_lowlevel_new_319(struct fuse_args *args,
+                                           const struct cuse_info *ci,
+                                           const struct cuse_lowlevel_ops *clop,
+                                           size_t clop_size,
+                                           const struct libfuse_version *version,
+                                           void *userdata);
 
 /**
- * Parses the command line, creates and mounts a CUSE session (reached through the
- * `cuse_lowlevel_setup` wrapper).
+ * Parses the command line (`-f`, `-s`, `-d`, `-o` options), creates a CUSE session, opens
+ * `/dev/cuse` for it, installs the signal handlers and daemonizes unless `-f`. Sets
+ * `*multithreaded` unless `-s` was given. NULL on error (logged).
+ *
+ * # Safety
+ * `argv` holds `argc` C strings; `ci`, `clop` (with `clop_size` bytes) and `version` are
+ * NULL or valid; `multithreaded` is NULL or writable.
  */
-extern struct fuse_session *cuse_lowlevel_setup_319(int argc,
-                                                    char **argv,
-                                                    const struct cuse_info *ci,
-                                                    const struct cuse_lowlevel_ops *clop,
-                                                    size_t clop_size,
-                                                    const struct libfuse_version *version,
-                                                    int *multithreaded,
-                                                    void *userdata);
+struct fuse_session *cuse_lowlevel_setup_319(int argc,
+                                             char **argv,
+                                             const struct cuse_info *ci,
+                                             const struct cuse_lowlevel_ops *clop,
+                                             size_t clop_size,
+                                             const struct libfuse_version *version,
+                                             int *multithreaded,
+                                             void *userdata);
 
 /**
- * Ends a session made by `cuse_lowlevel_setup`.
+ * Ends a session made by `cuse_lowlevel_setup`: removes the signal handlers and destroys
+ * it. NULL is ignored.
+ *
+ * # Safety
+ * `se` is NULL or a live session, not used afterwards.
  */
-extern void cuse_lowlevel_teardown(struct fuse_session *se);
+void cuse_lowlevel_teardown(struct fuse_session *se);
 
 /**
- * Runs a CUSE device until it ends (reached through the `cuse_lowlevel_main` wrapper).
+ * Sets up a CUSE device as `cuse_lowlevel_setup` does, serves it until it ends (in the
+ * multithreaded loop unless `-s`), and tears it down. Returns 0, or 1 on error.
+ *
+ * # Safety
+ * As for `cuse_lowlevel_setup_319`.
  */
-extern int cuse_lowlevel_main_319(int argc,
-                                  char **argv,
-                                  const struct cuse_info *ci,
-                                  const struct cuse_lowlevel_ops *clop,
-                                  size_t clop_size,
-                                  const struct libfuse_version *version,
-                                  void *userdata);
+int cuse_lowlevel_main_319(int argc,
+                           char **argv,
+                           const struct cuse_info *ci,
+                           const struct cuse_lowlevel_ops *clop,
+                           size_t clop_size,
+                           const struct libfuse_version *version,
+                           void *userdata);
 
 /* The entry points below pass the caller's struct size and API version to the library. */
 static inline struct fuse_session *

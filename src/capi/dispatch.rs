@@ -34,6 +34,8 @@ pub struct CFilesystem {
     pub ops: fuse_lowlevel_ops,
     /// The program's data pointer.
     pub userdata: *mut c_void,
+    /// CUSE only: called once the kernel has the device's description.
+    pub init_done: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
 }
 
 // SAFETY: the C callbacks and userdata belong to the program, which (as with libfuse) is
@@ -96,6 +98,13 @@ impl Filesystem for CFilesystem {
     fn destroy(&self) {
         if let Some(f) = self.ops.destroy {
             // SAFETY: the program's destroy callback with its own userdata.
+            unsafe { f(self.userdata) };
+        }
+    }
+
+    fn init_done(&self) {
+        if let Some(f) = self.init_done {
+            // SAFETY: the program's init_done callback with its own userdata.
             unsafe { f(self.userdata) };
         }
     }
@@ -577,8 +586,8 @@ impl Filesystem for CFilesystem {
                         }
                     }
                 }
-                Operation::CuseInit { .. } => reply_err(se, h, libc::ENOSYS),
-                Operation::Init { .. }
+                Operation::CuseInit { .. }
+                | Operation::Init { .. }
                 | Operation::Destroy
                 | Operation::Interrupt { .. }
                 | Operation::Unknown { .. } => reply_err(se, h, libc::ENOSYS),

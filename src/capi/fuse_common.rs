@@ -667,6 +667,16 @@ const FAIL_SIGS: [c_int; 6] =
 /// `se` is a live session that outlives the handlers (remove them before destroying it).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_set_signal_handlers(se: *mut fuse_session) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { set_signal_handlers(se) }
+}
+crate::symver!(fuse_set_signal_handlers, "FUSE_3.0");
+
+/// The body of [`fuse_set_signal_handlers`], for Rust callers (see `parse_cmdline_312`).
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn set_signal_handlers(se: *mut fuse_session) -> c_int {
     crate::ffi_guard!(-1, {
         for sig in TEARDOWN_SIGS {
             if crate::sys::set_signal_handler(sig, exit_handler as *const () as usize, false)
@@ -687,7 +697,6 @@ pub unsafe extern "C" fn fuse_set_signal_handlers(se: *mut fuse_session) -> c_in
         0
     })
 }
-crate::symver!(fuse_set_signal_handlers, "FUSE_3.0");
 
 /// Installs handlers for fatal signals that stop the session and abort with a message.
 ///
@@ -716,6 +725,16 @@ crate::symver!(fuse_set_fail_signal_handlers, "FUSE_3.17");
 /// `se` is the session given to `fuse_set_signal_handlers` (others are logged).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_remove_signal_handlers(se: *const fuse_session) {
+    // SAFETY: forwarded contract.
+    unsafe { remove_signal_handlers(se) }
+}
+crate::symver!(fuse_remove_signal_handlers, "FUSE_3.0");
+
+/// The body of [`fuse_remove_signal_handlers`], for Rust callers (see `parse_cmdline_312`).
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn remove_signal_handlers(se: *const fuse_session) {
     crate::ffi_guard!((), {
         let cur = SIGNAL_SESSION.load(std::sync::atomic::Ordering::Acquire);
         if cur.cast_const().cast::<fuse_session>() != se {
@@ -734,7 +753,6 @@ pub unsafe extern "C" fn fuse_remove_signal_handlers(se: *const fuse_session) {
         }
     })
 }
-crate::symver!(fuse_remove_signal_handlers, "FUSE_3.0");
 
 /// Sets a `FUSE_CONN_FLAG_*` flag on the connection; returns whether the flag is known.
 ///

@@ -341,6 +341,21 @@ pub unsafe extern "C" fn fuse_opt_parse(
     opts: *const fuse_opt,
     proc: fuse_opt_proc_t,
 ) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { opt_parse(args, data, opts, proc) }
+}
+crate::symver!(fuse_opt_parse, "FUSE_3.0");
+
+/// The body of [`fuse_opt_parse`], for Rust callers (see `parse_cmdline_312`).
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn opt_parse(
+    args: *mut fuse_args,
+    data: *mut c_void,
+    opts: *const fuse_opt,
+    proc: fuse_opt_proc_t,
+) -> c_int {
     crate::ffi_guard!(-1, {
         // SAFETY: NULL or a valid vector, by the contract.
         let Some(args) = (unsafe { args.as_mut() }) else { return 0 };
@@ -379,7 +394,6 @@ pub unsafe extern "C" fn fuse_opt_parse(
         rc
     })
 }
-crate::symver!(fuse_opt_parse, "FUSE_3.0");
 
 /// Append `opt` to the comma-separated list `*opts` (which may be NULL), as is.
 /// Returns 0, or -1 when out of memory.

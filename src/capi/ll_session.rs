@@ -40,14 +40,18 @@ fn null_session(what: &str) {
     crate::log::err(&format!("fuse: {what}: NULL session\n"));
 }
 
+/// Creates a session for the operations `op` (NULL: none), `op_size` bytes of them, and
+/// registers it; `init_done` is the CUSE callback, if any. NULL on error (logged).
+///
 /// # Safety
-/// As for `fuse_session_new_versioned`, with `op` possibly NULL only when `allow_null_ops`.
-unsafe fn new_common(
+/// `args` is NULL or a valid vector; `op` is NULL or holds `op_size` bytes of operations.
+pub(crate) unsafe fn new_common(
     args: *mut fuse_args,
     op: *const fuse_lowlevel_ops,
     mut op_size: size_t,
     version: (u32, u32, u32),
     userdata: *mut c_void,
+    init_done: Option<unsafe extern "C" fn(*mut c_void)>,
 ) -> *mut fuse_session {
     let ours = std::mem::size_of::<fuse_lowlevel_ops>();
     if op_size > ours {
@@ -82,7 +86,7 @@ unsafe fn new_common(
         unsafe { ptr::copy_nonoverlapping(op.cast::<u8>(), (&raw mut ops).cast::<u8>(), op_size) };
     }
     let se = Session::new(&so, mo, super::image_pre_317(), version, userdata as usize);
-    se.set_filesystem(Box::new(CFilesystem { ops, userdata }));
+    se.set_filesystem(Box::new(CFilesystem { ops, userdata, init_done }));
     if so.debug {
         crate::log::debug("FUSE library version: 3.19.0\n");
     }
@@ -112,7 +116,7 @@ pub unsafe extern "C" fn fuse_session_new(
     crate::ffi_guard!(ptr::null_mut(), {
         let op_size = if op.is_null() { 0 } else { op_size };
         // SAFETY: forwarded contract.
-        unsafe { new_common(args, op, op_size, (0, 0, 0), userdata) }
+        unsafe { new_common(args, op, op_size, (0, 0, 0), userdata, None) }
     })
 }
 crate::symver!(fuse_session_new, "FUSE_3.0");
@@ -140,7 +144,7 @@ pub unsafe extern "C" fn fuse_session_new_versioned(
             return ptr::null_mut();
         };
         // SAFETY: forwarded contract.
-        unsafe { new_common(args, op, op_size, (v.major, v.minor, v.hotfix), userdata) }
+        unsafe { new_common(args, op, op_size, (v.major, v.minor, v.hotfix), userdata, None) }
     })
 }
 crate::symver!(fuse_session_new_versioned, "FUSE_3.17");
@@ -362,6 +366,16 @@ crate::symver!(fuse_session_unmount, "FUSE_3.0");
 /// `se` is NULL or a live session, not used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn fuse_session_destroy(se: *mut fuse_session) {
+    // SAFETY: forwarded contract.
+    unsafe { destroy(se) }
+}
+crate::symver!(fuse_session_destroy, "FUSE_3.0");
+
+/// The body of [`fuse_session_destroy`], for Rust callers (see `parse_cmdline_312`).
+///
+/// # Safety
+/// As for the export.
+pub(crate) unsafe fn destroy(se: *mut fuse_session) {
     crate::ffi_guard!((), {
         if se.is_null() {
             return;
@@ -377,7 +391,6 @@ pub unsafe extern "C" fn fuse_session_destroy(se: *mut fuse_session) {
         drop(unsafe { Box::from_raw(raw) });
     })
 }
-crate::symver!(fuse_session_destroy, "FUSE_3.0");
 
 /// The session's /dev/fuse file descriptor (-1 before mounting).
 ///

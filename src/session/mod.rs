@@ -6,6 +6,7 @@
 //! transport through [`Channel`] (the device fd, or a program's custom I/O callbacks).
 
 pub mod connopts;
+pub mod cuse;
 pub mod init;
 pub mod init_status;
 pub mod mt;
@@ -79,6 +80,8 @@ pub trait Filesystem: Send + Sync {
     fn dispatch(&self, se: &Session, req: ReqHandle, request: &Request<'_>, raw: &[u8]);
     /// Call an interrupt hook the filesystem registered for `req`.
     fn interrupt(&self, hook: req::InterruptHook, req: ReqHandle);
+    /// CUSE only: the kernel has the device's description (CUSE_INIT is answered).
+    fn init_done(&self) {}
 }
 
 /// Where requests come from and replies go.
@@ -161,6 +164,8 @@ pub struct Session {
     ring: RwLock<Option<std::sync::Arc<uring::Pool>>>,
     sync_init_mode: Mutex<syncinit::Mode>,
     is_sync_init: AtomicBool,
+    /// Set for a CUSE session: the character device it serves.
+    cuse: std::sync::OnceLock<cuse::Device>,
 }
 
 impl Session {
@@ -232,12 +237,24 @@ impl Session {
                 None => syncinit::Mode::Auto,
             }),
             is_sync_init: AtomicBool::new(false),
+            cuse: std::sync::OnceLock::new(),
         })
     }
 
     /// This session's identity in the request table.
     pub fn id(&self) -> usize {
         self as *const Session as usize
+    }
+
+    /// Make this a CUSE session serving `dev` (before it reads its first request). False if
+    /// it is one already.
+    pub fn set_cuse(&self, dev: cuse::Device) -> bool {
+        self.cuse.set(dev).is_ok()
+    }
+
+    /// The character device of a CUSE session.
+    pub fn cuse(&self) -> Option<&cuse::Device> {
+        self.cuse.get()
     }
 
     /// Attach the filesystem.
@@ -662,9 +679,9 @@ impl Session {
         data.no_reply = matches!(header.opcode, FUSE_FORGET | FUSE_BATCH_FORGET | FUSE_INTERRUPT);
         data.copy_64 = header.opcode == FUSE_COPY_FILE_RANGE_64;
 
-        // Opcode sanity: INIT first and once; nothing else before it.
+        // Opcode sanity: INIT (CUSE_INIT for a device) first and once; nothing before it.
         let sane = if !self.got_init() {
-            header.opcode == FUSE_INIT
+            header.opcode == if self.cuse.get().is_some() { CUSE_INIT } else { FUSE_INIT }
         } else {
             header.opcode != FUSE_INIT && header.opcode != CUSE_INIT
         };
@@ -708,7 +725,11 @@ impl Session {
                     kernel::opcode::name(header.opcode),
                     header.unique
                 ));
-                let err = if header.opcode == FUSE_INIT { -libc::EPROTO } else { -libc::EIO };
+                let err = if matches!(header.opcode, FUSE_INIT | CUSE_INIT) {
+                    -libc::EPROTO
+                } else {
+                    -libc::EIO
+                };
                 self.reply_raw(&data, err, &[]);
                 return;
             }
@@ -723,6 +744,15 @@ impl Session {
                 let handle = req::insert(data);
                 self.guarded(handle, || init::do_init(self, handle, arg));
             }
+            request::Operation::CuseInit { arg } => match self.cuse.get() {
+                Some(dev) => {
+                    let handle = req::insert(data);
+                    self.guarded(handle, || cuse::do_init(self, handle, arg, dev));
+                }
+                None => {
+                    self.reply_raw(&data, -libc::ENOSYS, &[]);
+                }
+            },
             request::Operation::Destroy => {
                 self.take_mountpoint_on_destroy();
                 self.got_destroy.store(true, Ordering::Release);

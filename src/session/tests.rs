@@ -420,3 +420,63 @@ fn panic_in_init_answers_eio() {
     assert_eq!((h.unique, h.error), (2, -libc::EIO));
     assert_eq!(rec.sent.lock().len(), 1);
 }
+
+fn cuse_session(init: Option<InitFn>) -> (Box<Session>, Arc<Recorder>, Arc<Fs>) {
+    let (se, rec, fs) = session(Implemented::default(), init, None);
+    let dev = cuse::Device::new(10, 200, 1, &[b"DEVNAME=t", b"A=b"], Box::new(())).unwrap();
+    assert!(se.set_cuse(dev));
+    (se, rec, fs)
+}
+
+fn cuse_init_request(major: u32, minor: u32) -> Vec<u8> {
+    let arg = cuse_init_in { major, minor, unused: 0, flags: 1 };
+    request(opcode::CUSE_INIT, 2, 0, crate::codec::as_bytes(&arg))
+}
+
+#[test]
+fn cuse_init_describes_the_device() {
+    let (se, rec, fs) = cuse_session(Some(Box::new(|c: &mut ConnInfo| c.max_write = 70_000)));
+    // Before CUSE_INIT, FUSE_INIT is as wrong as anything else.
+    se.process(&init_request(45, KERNEL_FLAGS, 0x20000), -1);
+    assert_eq!(last_reply(&rec).0.error, -libc::EIO);
+    se.process(&cuse_init_request(7, 38), -1);
+    let (h, body) = last_reply(&rec);
+    assert_eq!((h.unique, h.error), (2, 0));
+    let out: cuse_init_out = Cursor::new(&body).fetch("cuse_init_out").unwrap();
+    assert_eq!((out.major, out.minor), (FUSE_KERNEL_VERSION, FUSE_KERNEL_MINOR_VERSION));
+    assert_eq!((out.flags, out.max_read, out.max_write), (1, cuse::MAX_READ, 70_000));
+    assert_eq!((out.dev_major, out.dev_minor), (10, 200));
+    assert_eq!(&body[std::mem::size_of::<cuse_init_out>()..], b"DEVNAME=t\0A=b\0");
+    assert!(se.got_init());
+    assert_eq!((se.conn().proto_major, se.conn().proto_minor, se.conn().want_ext), (7, 38, 0));
+    // Once only; requests after it reach the filesystem.
+    se.process(&cuse_init_request(7, 38), -1);
+    assert_eq!(last_reply(&rec).0.error, -libc::EIO);
+    se.process(&request(opcode::FUSE_OPEN, 4, 0, &[0u8; 8]), -1);
+    assert_eq!(*fs.dispatched.lock(), [opcode::FUSE_OPEN]);
+}
+
+#[test]
+fn cuse_init_is_refused_when_old_short_or_not_a_device() {
+    let (se, rec, _) = cuse_session(None);
+    se.process(&cuse_init_request(6, 1), -1);
+    assert_eq!(last_reply(&rec).0.error, -libc::EPROTO);
+    // Shorter than its argument: refused without reading past it.
+    let (se, rec, _) = cuse_session(None);
+    let mut short = cuse_init_request(7, 38);
+    short.truncate(40 + 8);
+    short[0] = 48;
+    se.process(&short, -1);
+    assert_eq!(last_reply(&rec).0.error, -libc::EPROTO);
+    assert!(!se.got_init());
+    // A max_write the request buffer cannot hold is offered as what it holds.
+    let (se, rec, _) = cuse_session(Some(Box::new(|c: &mut ConnInfo| c.max_write = u32::MAX)));
+    se.process(&cuse_init_request(7, 38), -1);
+    let (_, body) = last_reply(&rec);
+    let out: cuse_init_out = Cursor::new(&body).fetch("cuse_init_out").unwrap();
+    assert_eq!(out.max_write as usize, se.bufsize() - BUFFER_HEADER_SIZE);
+    // A session that serves no device refuses CUSE_INIT as a first request.
+    let (se, rec, _) = session(all(), None, None);
+    se.process(&cuse_init_request(7, 38), -1);
+    assert_eq!(last_reply(&rec).0.error, -libc::EIO);
+}

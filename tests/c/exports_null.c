@@ -12,6 +12,7 @@
 #define FUSE_USE_VERSION 319
 #include <fuse.h>
 #include <fuse_lowlevel.h>
+#include <cuse_lowlevel.h>
 #include <fuse_daemonize.h>
 #include <fuse_service.h>
 #include <fuse_log.h>
@@ -412,6 +413,45 @@ static void highlevel_calls(void)
 	VOID(fuse_fs_destroy(NULL));
 }
 
+static void cuse_calls(void)
+{
+	static const struct cuse_lowlevel_ops clop;
+	static const char *info[] = { "DEVNAME=x", NULL };
+	struct libfuse_version v = { 3, 19, 0, 0 };
+	char prog[] = "prog";
+	char *argv[] = { prog, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct cuse_info ci = { .dev_info_argc = 1, .dev_info_argv = info };
+	struct cuse_info holes = { .dev_info_argc = 2, .dev_info_argv = info };
+	struct cuse_info no_argv = { .dev_info_argc = 1, .dev_info_argv = NULL };
+	int mt;
+	struct fuse_session *(*new30)(struct fuse_args *, const struct cuse_info *,
+				      const struct cuse_lowlevel_ops *, void *) =
+		sym("cuse_lowlevel_new", "FUSE_3.0");
+	struct fuse_session *(*setup30)(int, char **, const struct cuse_info *,
+					const struct cuse_lowlevel_ops *, int *, void *) =
+		sym("cuse_lowlevel_setup", "FUSE_3.0");
+	int (*main30)(int, char **, const struct cuse_info *, const struct cuse_lowlevel_ops *,
+		      void *) = sym("cuse_lowlevel_main", "FUSE_3.0");
+
+	PTR(new30(&args, NULL, &clop, NULL));
+	PTR(new30(&args, &ci, NULL, NULL));
+	PTR(new30(&args, &holes, &clop, NULL));
+	PTR(new30(&args, &no_argv, &clop, NULL));
+	PTR(new30(NULL, &ci, &clop, NULL));
+	PTR(cuse_lowlevel_new_319(&args, &ci, &clop, sizeof(clop), NULL, NULL));
+	PTR(cuse_lowlevel_new_319(&args, NULL, &clop, sizeof(clop), &v, NULL));
+	PTR(setup30(1, argv, &ci, &clop, NULL, NULL));
+	PTR(setup30(0, NULL, &ci, &clop, &mt, NULL));
+	PTR(setup30(1, argv, NULL, &clop, &mt, NULL));
+	PTR(cuse_lowlevel_setup_319(1, argv, &ci, &clop, sizeof(clop), NULL, &mt, NULL));
+	INT(main30(0, NULL, &ci, &clop, NULL));
+	INT(main30(1, argv, &ci, NULL, NULL));
+	INT(cuse_lowlevel_main_319(1, argv, &ci, &clop, sizeof(clop), NULL, NULL));
+	VOID(cuse_lowlevel_teardown(NULL));
+	fuse_opt_free_args(&args);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -423,6 +463,7 @@ int main(void)
 	reply_calls();
 	common_calls();
 	highlevel_calls();
+	cuse_calls();
 	printf("done\n");
 	return 0;
 }
