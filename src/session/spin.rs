@@ -230,6 +230,11 @@ impl Spin {
         })
     }
 
+    /// The callbacks take longer than `SLOW_NS` on average.
+    fn slow(&self) -> bool {
+        self.slow_ns.load(Ordering::Relaxed) > SLOW_NS
+    }
+
     /// Wake every parked worker and the standby (call with the loop's state locked).
     pub fn wake_all(&self) {
         self.standby_cv.notify_all();
@@ -298,10 +303,10 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
         if stopping(sh, se) {
             break;
         }
-        // Blocking reads measured better (or the callbacks are slow): the blocking read below
-        // takes a request already waiting as well, without a read(2) that finds nothing.
-        let block = tune(sh, sp);
-        if !block {
+        // While the reader waits by blocking reads (they measured better, or the callbacks
+        // are slow), the blocking read below takes a request already waiting as well, without
+        // a read(2) that finds nothing.
+        if !sp.block.load(Ordering::Relaxed) {
             // A request already waiting is taken at once, whoever is the reader.
             reading.store(true, Ordering::SeqCst);
             let res = if stopping(sh, se) { 0 } else { se.receive_fd(&mut buf, fd) };
@@ -325,6 +330,9 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
                 Got::Nothing => {}
             }
         }
+        // About to wait: the tuner judges the way of waiting first (before every wait, so a
+        // worker in blocking reads can turn back to spinning), not for every request taken.
+        let block = tune(sh, sp);
         if !block
             && sp.reader.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst).is_ok()
         {
@@ -372,7 +380,7 @@ fn tune(sh: &Arc<Shared>, sp: &Spin) -> bool {
         return sp.block.load(Ordering::Relaxed);
     };
     let was = t.mode;
-    let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
+    let slow = sp.slow();
     let now = t.mode(Instant::now(), sp.taken.load(Ordering::Relaxed), slow);
     let rate = t.rate;
     drop(t);
@@ -518,7 +526,7 @@ fn handle(
             // (not for every slow request: that would start a thread each time).
             nobody_blocked
         } else {
-            let slow = sp.slow_ns.load(Ordering::Relaxed) > SLOW_NS;
+            let slow = sp.slow();
             let backlog = backlog && sp.busy.load(Ordering::SeqCst) + 1 < sp.helpers;
             slow || backlog || (sp.crowded.load(Ordering::Relaxed) && nobody_blocked)
         };
