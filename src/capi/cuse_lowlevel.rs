@@ -473,10 +473,7 @@ unsafe fn setup(
         }
         if crate::sys::daemonize(opts.foreground != 0) == -1 {
             // SAFETY: as above.
-            unsafe {
-                super::fuse_common::remove_signal_handlers(se);
-                super::ll_session::destroy(se);
-            }
+            unsafe { teardown(se) };
             return ptr::null_mut();
         }
         se
@@ -550,13 +547,22 @@ pub unsafe extern "C" fn cuse_lowlevel_teardown(se: *mut fuse_session) {
             return;
         }
         // SAFETY: a live session (contract), not used afterwards.
-        unsafe {
-            super::fuse_common::remove_signal_handlers(se);
-            super::ll_session::destroy(se);
-        }
+        unsafe { teardown(se) }
     })
 }
 crate::symver!(cuse_lowlevel_teardown, "FUSE_3.0");
+
+/// The body of [`cuse_lowlevel_teardown`]: the signal handlers go, then the session.
+///
+/// # Safety
+/// `se` is a live session, not used afterwards.
+unsafe fn teardown(se: *mut fuse_session) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        super::fuse_common::remove_signal_handlers(se);
+        super::ll_session::destroy(se);
+    }
+}
 
 /// The body of `cuse_lowlevel_main_319` and of the 3.0 `cuse_lowlevel_main`.
 ///
@@ -584,10 +590,7 @@ unsafe fn run_main(
         s.run_loop()
     };
     // SAFETY: ours, not used afterwards.
-    unsafe {
-        super::fuse_common::remove_signal_handlers(se);
-        super::ll_session::destroy(se);
-    }
+    unsafe { teardown(se) };
     // libfuse returns 1 only for -1 here; an error ending the loop is a failure all the same.
     if res < 0 { 1 } else { 0 }
 }
