@@ -92,15 +92,22 @@ pub trait Channel: Send + Sync {
     fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno>;
 }
 
+/// Replies up to this long are written from one block (see `Session::send`).
+const SMALL_REPLY: usize = 512;
+
+/// Aligned to its size, so it never straddles a page.
+#[repr(C, align(512))]
+struct SmallReply([u8; SMALL_REPLY]);
+
 /// The plain device channel: read(2) and writev(2) on the fd.
 pub struct DeviceChannel;
 
 impl Channel for DeviceChannel {
     fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
-        crate::sys::read_fd(fd, buf)
+        crate::sys::read_dev(fd, buf)
     }
     fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno> {
-        crate::sys::writev_fd(fd, iov)
+        crate::sys::writev_dev(fd, iov)
     }
 }
 
@@ -475,6 +482,22 @@ impl Session {
         header.len = len as u32;
         self.log_reply(header);
         let hb = *header;
+        let fd = if fd >= 0 { fd } else { self.fd() };
+        if len <= SMALL_REPLY && !self.has_custom_io() {
+            // A small reply (most metadata answers) goes out as one segment: the kernel pins
+            // the user pages of every segment it copies from, and header and payload would
+            // sit on different pages; one aligned block is one pinned page and no iovec to
+            // import. A program's own writev callback still gets header and parts apart.
+            let mut block = SmallReply([0u8; SMALL_REPLY]);
+            let hdr = as_bytes(&hb);
+            block.0[..hdr.len()].copy_from_slice(hdr);
+            let mut at = hdr.len();
+            for p in parts {
+                block.0[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            return self.write_reply(fd, &[IoSlice::new(&block.0[..at])]);
+        }
         // Replies have a handful of parts: keep them on the stack unless there are many.
         let mut small: [IoSlice<'_>; 8] = [IoSlice::new(&[]); 8];
         let mut heap: Vec<IoSlice<'_>> = Vec::new();
@@ -492,7 +515,11 @@ impl Session {
             heap.extend(nonempty.map(|p| IoSlice::new(p)));
             &heap
         };
-        let fd = if fd >= 0 { fd } else { self.fd() };
+        self.write_reply(fd, iov)
+    }
+
+    /// Write one message, its parts in `iov`, to device fd `fd`.
+    fn write_reply(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<(), Errno> {
         match self.channel.read().writev(fd, iov) {
             Ok(_) => Ok(()),
             Err(e) => {
