@@ -372,9 +372,12 @@ pub(super) fn worker(sh: &Arc<Shared>, reading: &AtomicBool) {
 }
 
 /// Whether the reader's way of waiting is now a blocking read (see `Tuner`), judged by the
-/// thread about to wait. Turning to blocking reads wakes the parked workers (they wait in
-/// read(2) too, as libfuse's pool); turning back wakes the standby, which may have gone to
-/// sleep while everyone waited in read(2).
+/// thread about to wait. Turning to blocking reads leaves the parked workers parked: the pool
+/// in read(2) grows one worker at a time, when a request is taken and nobody else waits there
+/// (`handle`), as libfuse's does. Waking them all at once put every worker's buffer to use in
+/// turn (the kernel hands requests to blocked readers in order): one client's 1 MiB writes
+/// measured 367 µs of daemon CPU per write that way, 347 µs growing on demand. Turning back
+/// wakes the standby, which may have gone to sleep while everyone waited in read(2).
 fn tune(sh: &Arc<Shared>, sp: &Spin) -> bool {
     let Some(mut t) = sp.tuner.try_lock() else {
         return sp.block.load(Ordering::Relaxed);
@@ -394,9 +397,7 @@ fn tune(sh: &Arc<Shared>, sp: &Spin) -> bool {
             ));
         }
         sp.block.store(now == Wait::Block, Ordering::SeqCst);
-        if now == Wait::Block {
-            wake_parked(sh, sp);
-        } else {
+        if now != Wait::Block {
             let _st = sh.state.lock();
             sp.standby_cv.notify_one();
         }
