@@ -92,7 +92,7 @@ pub trait Channel: Send + Sync {
     fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno>;
 }
 
-/// Replies up to this long are written from one block (see `Session::send`).
+/// Messages up to this long are written from one block (see `DeviceChannel::writev`).
 const SMALL_REPLY: usize = 512;
 
 /// Aligned to its size, so it never straddles a page.
@@ -107,6 +107,20 @@ impl Channel for DeviceChannel {
         crate::sys::read_dev(fd, buf)
     }
     fn writev(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<usize, Errno> {
+        let len: usize = iov.iter().map(|v| v.len()).sum();
+        if iov.len() > 1 && len <= SMALL_REPLY {
+            // A small message (most metadata replies) goes out as one segment: the kernel
+            // pins the user pages of every segment it copies from, and header and payload
+            // sit on different pages; one aligned block is one pinned page. (A program's own
+            // writev callback, `CustomIo`, still gets the parts apart.)
+            let mut block = SmallReply([0u8; SMALL_REPLY]);
+            let mut at = 0;
+            for v in iov {
+                block.0[at..at + v.len()].copy_from_slice(v);
+                at += v.len();
+            }
+            return crate::sys::writev_dev(fd, &[IoSlice::new(&block.0[..at])]);
+        }
         crate::sys::writev_dev(fd, iov)
     }
 }
@@ -482,22 +496,6 @@ impl Session {
         header.len = len as u32;
         self.log_reply(header);
         let hb = *header;
-        let fd = if fd >= 0 { fd } else { self.fd() };
-        if len <= SMALL_REPLY && !self.has_custom_io() {
-            // A small reply (most metadata answers) goes out as one segment: the kernel pins
-            // the user pages of every segment it copies from, and header and payload would
-            // sit on different pages; one aligned block is one pinned page and no iovec to
-            // import. A program's own writev callback still gets header and parts apart.
-            let mut block = SmallReply([0u8; SMALL_REPLY]);
-            let hdr = as_bytes(&hb);
-            block.0[..hdr.len()].copy_from_slice(hdr);
-            let mut at = hdr.len();
-            for p in parts {
-                block.0[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
-            }
-            return self.write_reply(fd, &[IoSlice::new(&block.0[..at])]);
-        }
         // Replies have a handful of parts: keep them on the stack unless there are many.
         let mut small: [IoSlice<'_>; 8] = [IoSlice::new(&[]); 8];
         let mut heap: Vec<IoSlice<'_>> = Vec::new();
@@ -515,11 +513,7 @@ impl Session {
             heap.extend(nonempty.map(|p| IoSlice::new(p)));
             &heap
         };
-        self.write_reply(fd, iov)
-    }
-
-    /// Write one message, its parts in `iov`, to device fd `fd`.
-    fn write_reply(&self, fd: i32, iov: &[IoSlice<'_>]) -> Result<(), Errno> {
+        let fd = if fd >= 0 { fd } else { self.fd() };
         match self.channel.read().writev(fd, iov) {
             Ok(_) => Ok(()),
             Err(e) => {
